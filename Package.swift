@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// Ward: policy-based IPsec for Linux. Module map: ../shared/DESIGN.md (copied to Docs/design.md).
+import PackageDescription
+
+let package = Package(
+    name: "Ward",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ward", targets: ["ward"]),
+        .library(name: "Netsh", targets: ["Netsh"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "Packet"),
+        .target(name: "Policy", dependencies: ["Packet"]),
+        .target(name: "PolicyStore", dependencies: [
+            "Policy", "Packet",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "Netsh", dependencies: ["Policy", "PolicyStore", "Packet"]),
+        .executableTarget(name: "ward", dependencies: [
+            "Netsh", "PolicyStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "PacketTests", dependencies: ["Packet"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
+        .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
+        .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],
+                    resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Text layout primitives for `show`: netsh's "Label : value" lists and column tables.
+struct ShowLayout {
+    static let labelWidth = 24
+
+    /// `Label                   : value`, continuation lines aligned under the value.
+    static func field(_ label: String, _ value: String) -> String {
+        let padded = label.padding(toLength: max(labelWidth, label.count), withPad: " ", startingAt: 0)
+        let lines = value.split(separator: "\n", omittingEmptySubsequences: false)
+        let indent = String(repeating: " ", count: padded.count + 2)
+        let head = lines.first.map { $0.isEmpty ? "\(padded):" : "\(padded): \($0)" } ?? "\(padded):"
+        return head + lines.dropFirst().map { "\n\(indent)\($0)" }.joined()
+    }
+
+    static func fields(_ pairs: [(String, String)]) -> String {
+        pairs.map { field($0.0, $0.1) }.joined(separator: "\n")
+    }
+
+    static func yesNo(_ value: Bool) -> String { value ? "YES" : "NO" }
+
+    /// A table with a header rule. Without `wide`, cells longer than their column's limit are
+    /// cut and end in `...`.
+    static func table(_ header: [String], _ rows: [[String]], limits: [Int], wide: Bool) -> String {
+        let cells = rows.map { row in
+            row.enumerated().map { index, cell in
+                let limit = limits[index]
+                if wide || cell.count <= limit { return cell }
+                return String(cell.prefix(max(limit - 3, 1))) + "..."
+            }
+        }
+        var widths = header.map(\.count)
+        for row in cells { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func line(_ row: [String]) -> String {
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
+        return ([line(header), rule] + cells.map(line)).joined(separator: "\n")
+    }
+
+    /// UTC, to the second: stable across machines and time zones.
+    static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        return formatter.string(from: date)
+    }
+
+    static func guid(_ id: UUID) -> String { "{\(id.uuidString)}" }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// One word of a netsh command line: `tag=value`, or a bare value.
+public struct Token: Equatable, Sendable {
+    /// The tag before `=`, as typed; nil for a bare (positional) word.
+    public var tag: String?
+    /// The value with its quotes removed.
+    public var value: String
+    /// 1-based column where the token starts, for error messages.
+    public var column: Int
+
+    public init(tag: String?, value: String, column: Int) {
+        self.tag = tag
+        self.value = value
+        self.column = column
+    }
+}
+
+/// Splits a command line into tokens the way netsh does.
+///
+/// Words are separated by blanks. A double-quoted stretch keeps its blanks and `=` signs and
+/// loses its quotes (`name="All Web"`, `"name=odd"`). The first `=` outside quotes separates a
+/// tag from its value. Backslashes are literal (Windows paths); `\'` inside a quoted `rootca`
+/// value is left for the rootca parser, which reads it as an embedded double quote.
+public enum Tokenizer {
+    public static func tokenize(_ line: String) throws(NetshError) -> [Token] {
+        var tokens: [Token] = []
+        var current = ""
+        var tag: String?
+        var inQuotes = false
+        var started = false
+        var quoteColumn = 0
+        var startColumn = 0
+        var column = 0
+        func finish() {
+            if started { tokens.append(Token(tag: tag, value: current, column: startColumn)) }
+            current = ""
+            tag = nil
+            started = false
+        }
+        for character in line {
+            column += 1
+            if inQuotes {
+                if character == "\"" { inQuotes = false } else { current.append(character) }
+                continue
+            }
+            switch character {
+            case " ", "\t", "\r", "\n":
+                finish()
+            case "\"":
+                if !started { startColumn = column }
+                started = true
+                inQuotes = true
+                quoteColumn = column
+            case "=" where tag == nil && started:
+                tag = current
+                current = ""
+            default:
+                if !started { startColumn = column }
+                started = true
+                current.append(character)
+            }
+        }
+        if inQuotes {
+            throw NetshError("unterminated quote starting at column \(quoteColumn)")
+        }
+        finish()
+        for token in tokens where token.tag?.isEmpty == true {
+            throw NetshError("'=' without a tag at column \(token.column)")
+        }
+        return tokens
+    }
+
+    /// Quotes a value for a netsh command line when it needs it (empty, blanks, `=`).
+    public static func quote(_ value: String) -> String {
+        if value.isEmpty || value.contains(where: { $0 == " " || $0 == "=" || $0 == "\t" || $0 == "\"" }) {
+            return "\"" + value.replacingOccurrences(of: "\"", with: "\\'") + "\""
+        }
+        return value
+    }
+}

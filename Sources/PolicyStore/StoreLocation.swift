@@ -1,0 +1,15 @@
+/// Which policy store a command works on (reference a.9). Both live in one database file.
+public enum StoreLocation: String, CaseIterable, Codable, Sendable {
+    /// The machine's own policies; the predefined objects live here.
+    case local
+    /// Policy in force from startup whatever else is assigned.
+    case persistent
+
+    /// netsh's display name: "Local Store", "Persistent Store".
+    public var displayName: String {
+        switch self {
+        case .local: "Local Store"
+        case .persistent: "Persistent Store"
+        }
+    }
+}
