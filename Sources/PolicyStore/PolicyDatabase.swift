@@ -73,6 +73,13 @@ public final class PolicyDatabase: @unchecked Sendable {
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
+            // An up-to-date store needs no write lock to open (another process may hold it for
+            // a batch); only creation and upgrades write.
+            let version = try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+            if version == Schema.version {
+                try queue.read { db in try Self.checkTables(db, path: path) }
+                return
+            }
             try queue.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     try Self.migrate(db, path: path, now: self.now())
@@ -90,10 +97,7 @@ public final class PolicyDatabase: @unchecked Sendable {
             throw StoreError.unusableFile(path: path, reason: "written by a newer Ward (schema \(version); this one knows \(Schema.version))")
         }
         if version == Schema.version {
-            let tables = try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
-            if !Schema.expectedTables.isSubset(of: tables) {
-                throw StoreError.unusableFile(path: path, reason: "missing tables \(Schema.expectedTables.subtracting(tables).sorted().joined(separator: ", "))")
-            }
+            try checkTables(db, path: path)
             return
         }
         try db.execute(sql: Schema.statements)
@@ -101,6 +105,13 @@ public final class PolicyDatabase: @unchecked Sendable {
         try db.execute(sql: "PRAGMA user_version = \(Schema.version)")
         let transaction = StoreTransaction(db: db, location: .local, now: now)
         try transaction.insertPredefinedObjects()
+    }
+
+    private static func checkTables(_ db: Database, path: String) throws {
+        let tables = try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+        if !Schema.expectedTables.isSubset(of: tables) {
+            throw StoreError.unusableFile(path: path, reason: "missing tables \(Schema.expectedTables.subtracting(tables).sorted().joined(separator: ", "))")
+        }
     }
 
     /// Runs `body` in a read transaction on `location`.
