@@ -85,6 +85,9 @@ public final class NetshSession {
                 path = []
             } else if let child = ContextTable.child(of: path, named: word) {
                 path.append(child)
+            } else if path == context, let top = ContextTable.child(of: [], named: word) {
+                // As in netsh, a full context path works from inside any context.
+                path = [top]
             } else {
                 break
             }

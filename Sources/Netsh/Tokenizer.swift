@@ -52,7 +52,8 @@ public enum Tokenizer {
                 started = true
                 inQuotes = true
                 quoteColumn = column
-            case "=" where tag == nil && started:
+            case "=" where tag == nil:
+                guard started else { throw NetshError("'=' without a tag at column \(column)") }
                 tag = current
                 current = ""
             default:
@@ -65,9 +66,6 @@ public enum Tokenizer {
             throw NetshError("unterminated quote starting at column \(quoteColumn)")
         }
         finish()
-        for token in tokens where token.tag?.isEmpty == true {
-            throw NetshError("'=' without a tag at column \(token.column)")
-        }
         return tokens
     }
 
