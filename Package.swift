@@ -29,6 +29,6 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],
-                    resources: [.copy("Fixtures")]),
+                    exclude: ["Golden"]),
     ]
 )

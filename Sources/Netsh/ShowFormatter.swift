@@ -42,10 +42,11 @@ struct ShowFormatter {
         var text = ShowLayout.fields(pairs)
         text += "\n\nMain Mode Security Methods\n" + mainModeMethods(policy.isakmp.securityMethods)
         if options.verbose {
+            text += "\n\nRule(s)\n-------"
             for (index, rule) in rules.enumerated() {
-                text += "\n\nRule ID : \(index + 1)\n" + String(repeating: "-", count: 11) + "\n" + (try self.rule(rule, id: index + 1, policy: policy))
+                text += "\n" + (try self.rule(rule, id: index + 1, policy: policy)) + "\n"
             }
-            text += "\n\n" + defaultRule(policy)
+            text += "\n" + defaultRule(policy)
         }
         return text
     }

@@ -34,7 +34,7 @@ struct ShowLayout {
         func line(_ row: [String]) -> String {
             row.enumerated().map { index, cell in
                 index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").replacing(/ +$/, with: "")
         }
         let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
         return ([line(header), rule] + cells.map(line)).joined(separator: "\n")
