@@ -34,7 +34,7 @@ struct ShowLayout {
         func line(_ row: [String]) -> String {
             row.enumerated().map { index, cell in
                 index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").replacing(/ +$/, with: "")
+            }.joined(separator: "  ").trimmingTrailingBlanks()
         }
         let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
         return ([line(header), rule] + cells.map(line)).joined(separator: "\n")
@@ -50,4 +50,12 @@ struct ShowLayout {
     }
 
     static func guid(_ id: UUID) -> String { "{\(id.uuidString)}" }
+}
+
+extension String {
+    func trimmingTrailingBlanks() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
 }
