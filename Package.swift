@@ -30,5 +30,7 @@ let package = Package(
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],
                     exclude: ["Golden"]),
+        // Runs the built `ward` binary as a process: scripts, exit codes, crashes, concurrency.
+        .testTarget(name: "WardCLITests", dependencies: ["ward", "PolicyStore", "Policy"]),
     ]
 )

@@ -19,6 +19,8 @@ public final class PolicyDatabase: @unchecked Sendable {
     private let queue: DatabaseQueue
     private let now: @Sendable () -> Date
     public private(set) var inBatch = false
+    /// The file or its directory cannot be written: reads work, writes throw `readOnly`.
+    public let isReadOnly: Bool
 
     /// Opens the store file, creating it (mode 0600, directory 0700) with the predefined
     /// objects when it does not exist. Refuses a file that is not a Ward store, without writing
@@ -52,7 +54,12 @@ public final class PolicyDatabase: @unchecked Sendable {
                 close(fd)
             }
         }
+        // A store on a read-only file system, or without write permission, still opens for
+        // reading; any write then fails with `readOnly` and changes nothing.
+        let writable = access(path, W_OK) == 0 && access(directory.isEmpty ? "." : directory, W_OK) == 0
+        isReadOnly = !writable
         var configuration = Configuration()
+        configuration.readonly = !writable
         configuration.busyMode = .timeout(15)
         configuration.allowsUnsafeTransactions = true  // a batch spans several write() calls
         configuration.foreignKeysEnabled = true
@@ -64,7 +71,7 @@ public final class PolicyDatabase: @unchecked Sendable {
                 throw StoreError.unusableFile(path: path, reason: "not a Ward policy store (SQLite application_id \(String(format: "0x%08X", UInt32(bitPattern: applicationID))))")
             }
             let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
-            if mode.lowercased() != "wal" {
+            if writable && mode.lowercased() != "wal" {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
             }
             // NORMAL in WAL mode: a crash never corrupts or half-applies a transaction; a
@@ -80,6 +87,7 @@ public final class PolicyDatabase: @unchecked Sendable {
                 try queue.read { db in try Self.checkTables(db, path: path) }
                 return
             }
+            if !writable { throw StoreError.readOnly(path: path) }
             try queue.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     try Self.migrate(db, path: path, now: self.now())
@@ -87,7 +95,11 @@ public final class PolicyDatabase: @unchecked Sendable {
                 }
             }
         } catch {
-            throw StoreError.from(error, path: path)
+            let mapped = StoreError.from(error, path: path)
+            // SQLite cannot open a WAL database on a read-only file system unless its -shm file
+            // exists; report the cause the administrator can act on.
+            if !writable, case .unusableFile = mapped, exists { throw StoreError.readOnly(path: path) }
+            throw mapped
         }
     }
 
@@ -135,6 +147,7 @@ public final class PolicyDatabase: @unchecked Sendable {
 
     /// Runs `body` as one atomic change of `location`: all of it lands, or none.
     public func write<T>(_ location: StoreLocation, _ body: (StoreTransaction) throws -> T) throws(StoreError) -> T {
+        if isReadOnly { throw .readOnly(path: path) }
         do {
             let now = self.now()
             return try queue.writeWithoutTransaction { db in
@@ -160,6 +173,7 @@ public final class PolicyDatabase: @unchecked Sendable {
     /// Opens a batch: later writes share one transaction until `commitBatch` or `rollbackBatch`.
     public func beginBatch() throws(StoreError) {
         guard !inBatch else { throw .batchState("batch mode is already enabled") }
+        if isReadOnly { throw .readOnly(path: path) }
         do {
             try queue.writeWithoutTransaction { db in try db.beginTransaction(.immediate) }
         } catch {

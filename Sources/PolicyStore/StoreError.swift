@@ -33,7 +33,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             let shown = users.prefix(3).joined(separator: ", ") + (users.count > 3 ? " and \(users.count - 3) more" : "")
             return "\(object) is used by \(shown); change or delete \(users.count == 1 ? "that rule" : "those rules") first"
         case let .unusableFile(path, reason): return "store \(path): \(reason)"
-        case .readOnly(let path): return "store \(path) is read-only; nothing was changed"
+        case .readOnly(let path): return "store \(path) is read-only (file system or permissions); nothing was changed"
         case .busy(let path): return "store \(path) is locked by another ward process; try again"
         case .batchState(let message): return message
         case let .badImport(path, reason): return "import \(path): \(reason)"
