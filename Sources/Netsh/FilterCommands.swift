@@ -57,8 +57,8 @@ extension StaticCommands {
         let listName = try arguments.requiredString("filterlist")
         let filters = try filters(from: arguments, resolver: session.resolver, description: try checkDescription(arguments) ?? "")
         try session.write { transaction in
-            if let list = try transaction.filterList(named: listName) {
-                try transaction.append(filters, toFilterList: list.id)
+            if let listID = try transaction.filterListID(named: listName) {
+                try transaction.append(filters, toFilterList: listID, named: listName)
             } else {
                 try checkName(listName, tag: "filterlist", arguments)
                 try transaction.insert(FilterList(name: listName, filters: filters))

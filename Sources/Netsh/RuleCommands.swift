@@ -63,8 +63,8 @@ extension StaticCommands {
 
     static func ruleSettings(_ rule: inout Rule, _ arguments: BoundArguments, session: NetshSession, transaction: StoreTransaction) throws {
         if let description = try checkDescription(arguments) { rule.description = description }
-        if let listName = arguments.string("filterlist") { rule.filterListID = try transaction.requireFilterList(named: listName).id }
-        if let actionName = arguments.string("filteraction") { rule.filterActionID = try transaction.requireFilterAction(named: actionName).id }
+        if let listName = arguments.string("filterlist") { rule.filterListID = try transaction.requireFilterListID(named: listName) }
+        if let actionName = arguments.string("filteraction") { rule.filterActionID = try transaction.requireFilterActionID(named: actionName) }
         if let tunnel = try arguments.tunnelEndpoint(resolver: session.resolver) { rule.tunnelEndpoint = tunnel }
         if let value = try arguments.choice("conntype", { ConnectionType(netsh: $0) }, allowed: "lan, dialup, all") { rule.connectionType = value }
         if let value = try arguments.bool("activate") { rule.active = value }
@@ -75,10 +75,10 @@ extension StaticCommands {
         let name = try arguments.requiredString("name")
         try checkName(name, tag: "name", arguments)
         try session.write { transaction in
-            let policy = try transaction.requirePolicy(named: arguments.requiredString("policy"))
-            let list = try transaction.requireFilterList(named: arguments.requiredString("filterlist"))
-            let action = try transaction.requireFilterAction(named: arguments.requiredString("filteraction"))
-            var rule = Rule(policyID: policy.id, name: name, filterListID: list.id, filterActionID: action.id)
+            let policyID = try transaction.requirePolicyID(named: arguments.requiredString("policy"))
+            let listID = try transaction.requireFilterListID(named: arguments.requiredString("filterlist"))
+            let actionID = try transaction.requireFilterActionID(named: arguments.requiredString("filteraction"))
+            var rule = Rule(policyID: policyID, name: name, filterListID: listID, filterActionID: actionID)
             try ruleSettings(&rule, arguments, session: session, transaction: transaction)
             try transaction.insert(rule)
         }

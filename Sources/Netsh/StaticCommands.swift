@@ -4,10 +4,10 @@ import PolicyStore
 
 /// The `ipsec static` context: commands that edit a policy store (reference section b).
 enum StaticCommands {
-    static var all: [CommandSpec] {
+    /// Built once: the table is consulted for every line of a script.
+    nonisolated(unsafe) static let all: [CommandSpec] =
         policyCommands + filterListCommands + filterCommands + filterActionCommands + ruleCommands
             + storeCommands + showCommands + [dump]
-    }
 
     static let yesNo = "yes|no"
 

@@ -53,20 +53,23 @@ public struct Rule: Hashable, Codable, Sendable {
 
     public var isTunnel: Bool { tunnelEndpoint != nil }
 
-    /// Checks the rule on its own and against the objects it links.
-    public func validate(filterList: FilterList, filterAction: FilterAction) throws(ValidationError) {
+    /// Checks the rule on its own: name and authentication methods.
+    public func validate() throws(ValidationError) {
         do throws(ValidationError) {
             try ObjectName.validate(name)
             if authenticationMethods.isEmpty {
                 throw ValidationError(field: "kerberos", "a rule needs at least one authentication method")
             }
             try AuthenticationMethod.validateList(authenticationMethods)
-            if isTunnel, let mirrored = filterList.filters.first(where: \.mirrored) {
-                // Reference a.4: a tunnel rule describes one direction; mirroring would also send
-                // the reverse traffic into the same tunnel endpoint.
-                throw ValidationError(field: "tunnel", "\(filterList.objectName) has a mirrored filter (\(mirrored.source) to \(mirrored.destination)); tunnel rules need mirrored=no filters, one rule per direction")
-            }
         } catch { throw error.on(objectName) }
+    }
+
+    /// A tunnel rule describes one direction (reference a.4): mirroring would also send the
+    /// reverse traffic into the same tunnel endpoint, so its list may hold no mirrored filter.
+    public func validateTunnel(filterList: FilterList) throws(ValidationError) {
+        guard isTunnel, let mirrored = filterList.filters.first(where: \.mirrored) else { return }
+        throw ValidationError(object: objectName, field: "tunnel",
+                              "\(filterList.objectName) has a mirrored filter (\(mirrored.source) to \(mirrored.destination)); tunnel rules need mirrored=no filters, one rule per direction")
     }
 }
 

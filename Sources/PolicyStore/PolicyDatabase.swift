@@ -115,7 +115,7 @@ public final class PolicyDatabase: @unchecked Sendable {
         try db.execute(sql: Schema.statements)
         try db.execute(sql: "PRAGMA application_id = \(Schema.applicationID)")
         try db.execute(sql: "PRAGMA user_version = \(Schema.version)")
-        let transaction = StoreTransaction(db: db, location: .local, now: now)
+        let transaction = StoreTransaction(db: db, location: .local, now: now, path: path)
         try transaction.insertPredefinedObjects()
     }
 
@@ -132,10 +132,10 @@ public final class PolicyDatabase: @unchecked Sendable {
             let now = self.now()
             return try queue.writeWithoutTransaction { db in
                 // Inside a batch, reads see the batch's own uncommitted changes.
-                if db.isInsideTransaction { return try body(StoreTransaction(db: db, location: location, now: now)) }
+                if db.isInsideTransaction { return try body(StoreTransaction(db: db, location: location, now: now, path: self.path)) }
                 var result: T?
                 try db.inTransaction(.deferred) {
-                    result = try body(StoreTransaction(db: db, location: location, now: now))
+                    result = try body(StoreTransaction(db: db, location: location, now: now, path: self.path))
                     return .commit
                 }
                 return result!
@@ -154,12 +154,12 @@ public final class PolicyDatabase: @unchecked Sendable {
                 var result: T?
                 if inBatch {
                     try db.inSavepoint {
-                        result = try body(StoreTransaction(db: db, location: location, now: now))
+                        result = try body(StoreTransaction(db: db, location: location, now: now, path: self.path))
                         return .commit
                     }
                 } else {
                     try db.inTransaction(.immediate) {
-                        result = try body(StoreTransaction(db: db, location: location, now: now))
+                        result = try body(StoreTransaction(db: db, location: location, now: now, path: self.path))
                         return .commit
                     }
                 }

@@ -83,46 +83,30 @@ extension StoreTransaction {
     /// replace that policy's stored rules.
     public func importDocument(_ document: PolicyExport) throws {
         for list in document.filterLists {
-            if try filterList(id: list.id) != nil {
-                try preserveTime(list.whenChanged) { tx in try tx.update(list) }
-            } else {
-                try preserveTime(list.whenChanged) { tx in try tx.insert(list) }
-            }
+            let keep = at(list.whenChanged)
+            if try filterList(id: list.id) != nil { try keep.update(list) } else { try keep.insert(list) }
         }
         for action in document.filterActions {
-            if try filterAction(id: action.id) != nil {
-                try preserveTime(action.whenChanged) { tx in try tx.update(action) }
-            } else {
-                try preserveTime(action.whenChanged) { tx in try tx.insert(action) }
-            }
+            let keep = at(action.whenChanged)
+            if try filterAction(id: action.id) != nil { try keep.update(action) } else { try keep.insert(action) }
         }
         for entry in document.policies {
+            let keep = at(entry.policy.whenChanged)
             if try policy(id: entry.policy.id) != nil {
                 for rule in try rules(ofPolicy: entry.policy.id) { try deleteRule(rule) }
-                try preserveTime(entry.policy.whenChanged) { tx in try tx.update(entry.policy) }
+                try keep.update(entry.policy)
             } else {
-                try preserveTime(entry.policy.whenChanged) { tx in try tx.insert(entry.policy) }
+                try keep.insert(entry.policy)
             }
             for rule in entry.rules {
                 guard rule.policyID == entry.policy.id else {
                     throw StoreError.invalid(ValidationError(object: "rule '\(rule.name)'", field: "policy",
                                                              "is filed under policy '\(entry.policy.name)' but names another policy id"))
                 }
-                try preserveTime(rule.whenChanged) { tx in try tx.insert(rule) }
+                try at(rule.whenChanged).insert(rule)
             }
             // Rule inserts stamp the policy; put back the exported time.
-            try preserveTime(entry.policy.whenChanged) { tx in try tx.restampPolicy(entry.policy.id) }
+            try keep.touchPolicy(entry.policy.id)
         }
-    }
-
-    /// Runs `body` with `now` set to an object's exported time, so import keeps it.
-    private func preserveTime(_ time: Date, _ body: (StoreTransaction) throws -> Void) throws {
-        try body(StoreTransaction(db: db, location: location, now: time))
-    }
-
-    private func restampPolicy(_ id: UUID) throws {
-        guard var policy = try policy(id: id) else { return }
-        policy.whenChanged = now
-        try db.execute(sql: "UPDATE policy SET body = ? WHERE store = ? AND id = ?", arguments: [encode(policy), store, id.uuidString])
     }
 }

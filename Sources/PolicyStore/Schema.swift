@@ -4,7 +4,9 @@ import GRDB
 ///
 /// Objects are kept as JSON bodies (the `Policy` module's Codable values, the source of truth)
 /// next to the columns that queries and constraints need: the store, the case-folded name, and
-/// the links between objects. Foreign keys make SQLite itself refuse a dangling link.
+/// the links between objects. Foreign keys make SQLite itself refuse a dangling link. An
+/// object's last-change time lives in `when_changed` (not in the body), so touching a policy
+/// when one of its rules changes is one small UPDATE.
 enum Schema {
     /// `PRAGMA application_id`: "WARD". A file with another id is not ours.
     static let applicationID: Int32 = 0x5741_5244
@@ -14,22 +16,23 @@ enum Schema {
     static let statements = """
         CREATE TABLE policy (
             store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL,
-            assigned INTEGER NOT NULL DEFAULT 0, body TEXT NOT NULL,
+            assigned INTEGER NOT NULL DEFAULT 0, when_changed REAL NOT NULL, body TEXT NOT NULL,
             UNIQUE (store, id), UNIQUE (store, name_key));
         CREATE UNIQUE INDEX policy_one_assigned ON policy(store) WHERE assigned = 1;
         CREATE TABLE filterlist (
-            store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL, body TEXT NOT NULL,
+            store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
             UNIQUE (store, id), UNIQUE (store, name_key));
         CREATE TABLE filter (
             store TEXT NOT NULL, filterlist_id TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL,
             FOREIGN KEY (store, filterlist_id) REFERENCES filterlist(store, id) ON DELETE CASCADE);
         CREATE INDEX filter_by_list ON filter(store, filterlist_id, position);
         CREATE TABLE filteraction (
-            store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL, body TEXT NOT NULL,
+            store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
             UNIQUE (store, id), UNIQUE (store, name_key));
         CREATE TABLE rule (
             store TEXT NOT NULL, id TEXT NOT NULL, policy_id TEXT NOT NULL, position INTEGER NOT NULL,
-            name_key TEXT NOT NULL, filterlist_id TEXT NOT NULL, filteraction_id TEXT NOT NULL, body TEXT NOT NULL,
+            name_key TEXT NOT NULL, filterlist_id TEXT NOT NULL, filteraction_id TEXT NOT NULL,
+            is_tunnel INTEGER NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
             UNIQUE (store, id), UNIQUE (store, policy_id, name_key),
             FOREIGN KEY (store, policy_id) REFERENCES policy(store, id) ON DELETE CASCADE,
             FOREIGN KEY (store, filterlist_id) REFERENCES filterlist(store, id) ON DELETE RESTRICT,

@@ -3,20 +3,19 @@ import GRDB
 import Policy
 
 extension StoreTransaction {
+    private static let actionColumns = "SELECT body, when_changed FROM filteraction WHERE store = ?"
+
     /// Every filter action, by name.
     public func filterActions() throws -> [FilterAction] {
-        try fetchBodies("SELECT body FROM filteraction WHERE store = ? ORDER BY name_key", [store])
-            .map { try decode(FilterAction.self, $0, table: "filteraction") }
+        try objects(FilterAction.self, Self.actionColumns + " ORDER BY name_key", [store])
     }
 
     public func filterAction(named name: String) throws -> FilterAction? {
-        try fetchBodies("SELECT body FROM filteraction WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)])
-            .first.map { try decode(FilterAction.self, $0, table: "filteraction") }
+        try objects(FilterAction.self, Self.actionColumns + " AND name_key = ?", [store, ObjectName.key(name)]).first
     }
 
     public func filterAction(id: UUID) throws -> FilterAction? {
-        try fetchBodies("SELECT body FROM filteraction WHERE store = ? AND id = ?", [store, id.uuidString])
-            .first.map { try decode(FilterAction.self, $0, table: "filteraction") }
+        try objects(FilterAction.self, Self.actionColumns + " AND id = ?", [store, id.uuidString]).first
     }
 
     public func requireFilterAction(named name: String) throws -> FilterAction {
@@ -26,26 +25,30 @@ extension StoreTransaction {
         return action
     }
 
+    /// The id of the filter action called `name`, without decoding it; throws `notFound`.
+    public func requireFilterActionID(named name: String) throws -> UUID {
+        guard let text = try value(String.self, "SELECT id FROM filteraction WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)]),
+              let id = UUID(uuidString: text) else { throw StoreError.notFound(kind: "filter action", name: name, store: location) }
+        return id
+    }
+
     public func insert(_ action: FilterAction) throws {
-        var action = action
-        action.whenChanged = now
         do { try action.validate() } catch { throw StoreError.invalid(error) }
-        if try filterAction(named: action.name) != nil {
+        if try exists("SELECT 1 FROM filteraction WHERE store = ? AND name_key = ?", [store, ObjectName.key(action.name)]) {
             throw StoreError.duplicateName(kind: "filter action", name: action.name, store: location)
         }
-        try db.execute(sql: "INSERT INTO filteraction (store, id, name_key, body) VALUES (?, ?, ?, ?)",
-                       arguments: [store, action.id.uuidString, ObjectName.key(action.name), encode(action)])
+        try execute("INSERT INTO filteraction (store, id, name_key, when_changed, body) VALUES (?, ?, ?, ?, ?)",
+                    [store, action.id.uuidString, ObjectName.key(action.name), now.timeIntervalSince1970, encode(action)])
     }
 
     public func update(_ action: FilterAction) throws {
-        var action = action
-        action.whenChanged = now
         do { try action.validate() } catch { throw StoreError.invalid(error) }
-        if let other = try filterAction(named: action.name), other.id != action.id {
+        if try exists("SELECT 1 FROM filteraction WHERE store = ? AND name_key = ? AND id != ?",
+                      [store, ObjectName.key(action.name), action.id.uuidString]) {
             throw StoreError.duplicateName(kind: "filter action", name: action.name, store: location)
         }
-        try db.execute(sql: "UPDATE filteraction SET name_key = ?, body = ? WHERE store = ? AND id = ?",
-                       arguments: [ObjectName.key(action.name), encode(action), store, action.id.uuidString])
+        try execute("UPDATE filteraction SET name_key = ?, when_changed = ?, body = ? WHERE store = ? AND id = ?",
+                    [ObjectName.key(action.name), now.timeIntervalSince1970, encode(action), store, action.id.uuidString])
         if db.changesCount == 0 { throw StoreError.notFound(kind: "filter action", name: action.name, store: location) }
     }
 
@@ -53,6 +56,6 @@ extension StoreTransaction {
     public func deleteFilterAction(_ action: FilterAction) throws {
         let users = try ruleNames(where: "filteraction_id = ?", action.id)
         if !users.isEmpty { throw StoreError.inUse(object: action.objectName, users: users) }
-        try db.execute(sql: "DELETE FROM filteraction WHERE store = ? AND id = ?", arguments: [store, action.id.uuidString])
+        try execute("DELETE FROM filteraction WHERE store = ? AND id = ?", [store, action.id.uuidString])
     }
 }

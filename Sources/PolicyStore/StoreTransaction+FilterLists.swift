@@ -3,20 +3,19 @@ import GRDB
 import Policy
 
 extension StoreTransaction {
+    private static let listColumns = "SELECT body, when_changed FROM filterlist WHERE store = ?"
+
     /// Every filter list with its filters, by name.
     public func filterLists() throws -> [FilterList] {
-        try fetchBodies("SELECT body FROM filterlist WHERE store = ? ORDER BY name_key", [store])
-            .map { try withFilters(decode(FilterList.self, $0, table: "filterlist")) }
+        try objects(FilterList.self, Self.listColumns + " ORDER BY name_key", [store]).map(withFilters)
     }
 
     public func filterList(named name: String) throws -> FilterList? {
-        try fetchBodies("SELECT body FROM filterlist WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)])
-            .first.map { try withFilters(decode(FilterList.self, $0, table: "filterlist")) }
+        try objects(FilterList.self, Self.listColumns + " AND name_key = ?", [store, ObjectName.key(name)]).first.map(withFilters)
     }
 
     public func filterList(id: UUID) throws -> FilterList? {
-        try fetchBodies("SELECT body FROM filterlist WHERE store = ? AND id = ?", [store, id.uuidString])
-            .first.map { try withFilters(decode(FilterList.self, $0, table: "filterlist")) }
+        try objects(FilterList.self, Self.listColumns + " AND id = ?", [store, id.uuidString]).first.map(withFilters)
     }
 
     public func requireFilterList(named name: String) throws -> FilterList {
@@ -24,65 +23,72 @@ extension StoreTransaction {
         return list
     }
 
+    /// The id of the filter list called `name`, or nil, without reading its filters.
+    public func filterListID(named name: String) throws -> UUID? {
+        try value(String.self, "SELECT id FROM filterlist WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)])
+            .flatMap(UUID.init(uuidString:))
+    }
+
+    public func requireFilterListID(named name: String) throws -> UUID {
+        guard let id = try filterListID(named: name) else { throw StoreError.notFound(kind: "filter list", name: name, store: location) }
+        return id
+    }
+
     private func withFilters(_ list: FilterList) throws -> FilterList {
         var list = list
-        list.filters = try fetchBodies("SELECT body FROM filter WHERE store = ? AND filterlist_id = ? ORDER BY position",
-                                       [store, list.id.uuidString]).map { try decode(Filter.self, $0, table: "filter") }
+        list.filters = try Row.fetchAll(db.cachedStatement(sql: "SELECT body FROM filter WHERE store = ? AND filterlist_id = ? ORDER BY position"),
+                                        arguments: [store, list.id.uuidString]).map { row in
+            let body: String = row[0]
+            do { return try Self.decoder.decode(Filter.self, from: Data(body.utf8)) } catch {
+                throw StoreError.unusableFile(path: path, reason: "a filter record of \(list.objectName) is damaged (\(error))")
+            }
+        }
         return list
     }
 
     /// Adds a new filter list with its filters.
     public func insert(_ list: FilterList) throws {
-        var list = list
-        list.whenChanged = now
         do { try list.validate() } catch { throw StoreError.invalid(error) }
-        if try filterList(named: list.name) != nil {
+        if try filterListID(named: list.name) != nil {
             throw StoreError.duplicateName(kind: "filter list", name: list.name, store: location)
         }
-        try db.execute(sql: "INSERT INTO filterlist (store, id, name_key, body) VALUES (?, ?, ?, ?)",
-                       arguments: [store, list.id.uuidString, ObjectName.key(list.name), encode(header(list))])
+        try execute("INSERT INTO filterlist (store, id, name_key, when_changed, body) VALUES (?, ?, ?, ?, ?)",
+                    [store, list.id.uuidString, ObjectName.key(list.name), now.timeIntervalSince1970, encode(header(list))])
         try writeFilters(list.filters, of: list.id, startingAt: 0)
     }
 
     /// Replaces a stored filter list (matched by id), its name, description and filters.
     public func update(_ list: FilterList) throws {
-        var list = list
-        list.whenChanged = now
         do { try list.validate() } catch { throw StoreError.invalid(error) }
-        if let other = try filterList(named: list.name), other.id != list.id {
+        if let other = try filterListID(named: list.name), other != list.id {
             throw StoreError.duplicateName(kind: "filter list", name: list.name, store: location)
         }
         try checkTunnelRules(using: list.id, accept: list.filters)
-        try db.execute(sql: "UPDATE filterlist SET name_key = ?, body = ? WHERE store = ? AND id = ?",
-                       arguments: [ObjectName.key(list.name), encode(header(list)), store, list.id.uuidString])
+        try execute("UPDATE filterlist SET name_key = ?, when_changed = ?, body = ? WHERE store = ? AND id = ?",
+                    [ObjectName.key(list.name), now.timeIntervalSince1970, encode(header(list)), store, list.id.uuidString])
         if db.changesCount == 0 { throw StoreError.notFound(kind: "filter list", name: list.name, store: location) }
-        try db.execute(sql: "DELETE FROM filter WHERE store = ? AND filterlist_id = ?", arguments: [store, list.id.uuidString])
+        try execute("DELETE FROM filter WHERE store = ? AND filterlist_id = ?", [store, list.id.uuidString])
         try writeFilters(list.filters, of: list.id, startingAt: 0)
     }
 
-    /// Appends filters to a list without rewriting the ones it has.
-    public func append(_ filters: [Filter], toFilterList id: UUID) throws {
-        guard var list = try fetchBodies("SELECT body FROM filterlist WHERE store = ? AND id = ?", [store, id.uuidString])
-            .first.map({ try decode(FilterList.self, $0, table: "filterlist") }) else {
-            throw StoreError.notFound(kind: "filter list", name: id.uuidString, store: location)
-        }
+    /// Appends filters to a list without reading or rewriting the ones it has.
+    public func append(_ filters: [Filter], toFilterList id: UUID, named name: String) throws {
         for filter in filters {
-            do { try filter.validate() } catch { throw StoreError.invalid(error.on(list.objectName)) }
+            do { try filter.validate() } catch { throw StoreError.invalid(error.on("filter list '\(name)'")) }
         }
         try checkTunnelRules(using: id, accept: filters)
-        let next = try Int.fetchOne(db, sql: "SELECT coalesce(max(position) + 1, 0) FROM filter WHERE store = ? AND filterlist_id = ?",
-                                    arguments: [store, id.uuidString]) ?? 0
+        try execute("UPDATE filterlist SET when_changed = ? WHERE store = ? AND id = ?", [now.timeIntervalSince1970, store, id.uuidString])
+        if db.changesCount == 0 { throw StoreError.notFound(kind: "filter list", name: name, store: location) }
+        let next = try value(Int.self, "SELECT coalesce(max(position) + 1, 0) FROM filter WHERE store = ? AND filterlist_id = ?",
+                             [store, id.uuidString]) ?? 0
         try writeFilters(filters, of: id, startingAt: next)
-        list.whenChanged = now
-        try db.execute(sql: "UPDATE filterlist SET body = ? WHERE store = ? AND id = ?",
-                       arguments: [encode(list), store, id.uuidString])
     }
 
     /// Deletes a filter list; refused while a rule uses it.
     public func deleteFilterList(_ list: FilterList) throws {
         let users = try ruleNames(where: "filterlist_id = ?", list.id)
         if !users.isEmpty { throw StoreError.inUse(object: list.objectName, users: users) }
-        try db.execute(sql: "DELETE FROM filterlist WHERE store = ? AND id = ?", arguments: [store, list.id.uuidString])
+        try execute("DELETE FROM filterlist WHERE store = ? AND id = ?", [store, list.id.uuidString])
     }
 
     private func header(_ list: FilterList) -> FilterList {
@@ -92,19 +98,23 @@ extension StoreTransaction {
     }
 
     private func writeFilters(_ filters: [Filter], of listID: UUID, startingAt first: Int) throws {
-        let statement = try db.cachedStatement(sql: "INSERT INTO filter (store, filterlist_id, position, body) VALUES (?, ?, ?, ?)")
         for (offset, filter) in filters.enumerated() {
-            try statement.execute(arguments: [store, listID.uuidString, first + offset, encode(filter)])
+            try execute("INSERT INTO filter (store, filterlist_id, position, body) VALUES (?, ?, ?, ?)",
+                        [store, listID.uuidString, first + offset, encode(filter)])
         }
     }
 
     /// A tunnel rule's list must hold no mirrored filter (reference a.4).
     private func checkTunnelRules(using listID: UUID, accept filters: [Filter]) throws {
         guard let mirrored = filters.first(where: \.mirrored) else { return }
-        for rule in try rulesUsing(filterList: listID) where rule.isTunnel {
-            let policyName = try policy(id: rule.policyID)?.name ?? "?"
-            throw StoreError.invalid(ValidationError(object: "filter '\(mirrored.source) to \(mirrored.destination)'", field: "mirrored",
-                                                     "tunnel rule '\(rule.name)' of policy '\(policyName)' uses this list; tunnel rules need mirrored=no"))
-        }
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT rule.body, policy.body FROM rule JOIN policy ON policy.store = rule.store AND policy.id = rule.policy_id
+            WHERE rule.store = ? AND rule.filterlist_id = ? AND rule.is_tunnel = 1 LIMIT 1
+            """), arguments: [store, listID.uuidString])
+        guard let row = rows.first else { return }
+        let rule = try Self.decoder.decode(Rule.self, from: Data((row[0] as String).utf8))
+        let policy = try Self.decoder.decode(IPsecPolicy.self, from: Data((row[1] as String).utf8))
+        throw StoreError.invalid(ValidationError(object: "filter '\(mirrored.source) to \(mirrored.destination)'", field: "mirrored",
+                                                 "tunnel rule '\(rule.name)' of policy '\(policy.name)' uses this list; tunnel rules need mirrored=no"))
     }
 }

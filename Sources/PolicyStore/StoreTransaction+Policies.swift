@@ -3,20 +3,19 @@ import GRDB
 import Policy
 
 extension StoreTransaction {
+    private static let policyColumns = "SELECT body, when_changed FROM policy WHERE store = ?"
+
     /// Every policy, by name.
     public func policies() throws -> [IPsecPolicy] {
-        try fetchBodies("SELECT body FROM policy WHERE store = ? ORDER BY name_key", [store])
-            .map { try decode(IPsecPolicy.self, $0, table: "policy") }
+        try objects(IPsecPolicy.self, Self.policyColumns + " ORDER BY name_key", [store])
     }
 
     public func policy(named name: String) throws -> IPsecPolicy? {
-        try fetchBodies("SELECT body FROM policy WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)])
-            .first.map { try decode(IPsecPolicy.self, $0, table: "policy") }
+        try objects(IPsecPolicy.self, Self.policyColumns + " AND name_key = ?", [store, ObjectName.key(name)]).first
     }
 
     public func policy(id: UUID) throws -> IPsecPolicy? {
-        try fetchBodies("SELECT body FROM policy WHERE store = ? AND id = ?", [store, id.uuidString])
-            .first.map { try decode(IPsecPolicy.self, $0, table: "policy") }
+        try objects(IPsecPolicy.self, Self.policyColumns + " AND id = ?", [store, id.uuidString]).first
     }
 
     /// `policy(named:)`, throwing `notFound` when it does not exist.
@@ -25,52 +24,60 @@ extension StoreTransaction {
         return policy
     }
 
+    /// The id of the policy called `name`, without decoding it; throws `notFound`.
+    public func requirePolicyID(named name: String) throws -> UUID {
+        guard let text = try value(String.self, "SELECT id FROM policy WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)]),
+              let id = UUID(uuidString: text) else { throw StoreError.notFound(kind: "policy", name: name, store: location) }
+        return id
+    }
+
     /// The assigned policy of this store, if any.
     public func assignedPolicy() throws -> IPsecPolicy? {
-        try fetchBodies("SELECT body FROM policy WHERE store = ? AND assigned = 1", [store])
-            .first.map { try decode(IPsecPolicy.self, $0, table: "policy") }
+        try objects(IPsecPolicy.self, Self.policyColumns + " AND assigned = 1", [store]).first
     }
 
     /// Adds a new policy. When it is assigned, the previously assigned one is unassigned.
     public func insert(_ policy: IPsecPolicy) throws {
-        var policy = policy
-        policy.whenChanged = now
         do { try policy.validate() } catch { throw StoreError.invalid(error) }
-        if try self.policy(named: policy.name) != nil {
+        if try exists("SELECT 1 FROM policy WHERE store = ? AND name_key = ?", [store, ObjectName.key(policy.name)]) {
             throw StoreError.duplicateName(kind: "policy", name: policy.name, store: location)
         }
-        if policy.assigned { try unassignAll() }
-        try db.execute(sql: "INSERT INTO policy (store, id, name_key, assigned, body) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [store, policy.id.uuidString, ObjectName.key(policy.name), policy.assigned, encode(policy)])
+        if policy.assigned { try unassignAll(except: policy.id) }
+        try execute("INSERT INTO policy (store, id, name_key, assigned, when_changed, body) VALUES (?, ?, ?, ?, ?, ?)",
+                    [store, policy.id.uuidString, ObjectName.key(policy.name), policy.assigned,
+                     now.timeIntervalSince1970, encode(policy)])
     }
 
     /// Replaces a stored policy (matched by id); a rename must not collide with another policy.
     public func update(_ policy: IPsecPolicy) throws {
-        var policy = policy
-        policy.whenChanged = now
         do { try policy.validate() } catch { throw StoreError.invalid(error) }
-        if let other = try self.policy(named: policy.name), other.id != policy.id {
+        if try exists("SELECT 1 FROM policy WHERE store = ? AND name_key = ? AND id != ?",
+                      [store, ObjectName.key(policy.name), policy.id.uuidString]) {
             throw StoreError.duplicateName(kind: "policy", name: policy.name, store: location)
         }
         if policy.assigned { try unassignAll(except: policy.id) }
-        try db.execute(sql: "UPDATE policy SET name_key = ?, assigned = ?, body = ? WHERE store = ? AND id = ?",
-                       arguments: [ObjectName.key(policy.name), policy.assigned, encode(policy), store, policy.id.uuidString])
+        try execute("UPDATE policy SET name_key = ?, assigned = ?, when_changed = ?, body = ? WHERE store = ? AND id = ?",
+                    [ObjectName.key(policy.name), policy.assigned, now.timeIntervalSince1970, encode(policy), store, policy.id.uuidString])
         if db.changesCount == 0 { throw StoreError.notFound(kind: "policy", name: policy.name, store: location) }
     }
 
     /// Deletes a policy with its rules, ISAKMP settings and default response rule; the filter
     /// lists and actions it used stay (they are shared objects).
     public func deletePolicy(id: UUID) throws {
-        try db.execute(sql: "DELETE FROM policy WHERE store = ? AND id = ?", arguments: [store, id.uuidString])
+        try execute("DELETE FROM policy WHERE store = ? AND id = ?", [store, id.uuidString])
     }
 
-    private func unassignAll(except id: UUID? = nil) throws {
-        for var other in try fetchBodies("SELECT body FROM policy WHERE store = ? AND assigned = 1 AND id != ?",
-                                         [store, id?.uuidString ?? ""]).map({ try decode(IPsecPolicy.self, $0, table: "policy") }) {
+    /// Marks a policy changed now (its rules changed).
+    func touchPolicy(_ id: UUID) throws {
+        try execute("UPDATE policy SET when_changed = ? WHERE store = ? AND id = ?", [now.timeIntervalSince1970, store, id.uuidString])
+    }
+
+    private func unassignAll(except id: UUID) throws {
+        let assigned = try objects(IPsecPolicy.self, Self.policyColumns + " AND assigned = 1 AND id != ?", [store, id.uuidString])
+        for var other in assigned {
             other.assigned = false
-            other.whenChanged = now
-            try db.execute(sql: "UPDATE policy SET assigned = 0, body = ? WHERE store = ? AND id = ?",
-                           arguments: [encode(other), store, other.id.uuidString])
+            try execute("UPDATE policy SET assigned = 0, when_changed = ?, body = ? WHERE store = ? AND id = ?",
+                        [now.timeIntervalSince1970, encode(other), store, other.id.uuidString])
         }
     }
 }

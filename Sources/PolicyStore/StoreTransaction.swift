@@ -5,23 +5,32 @@ import Policy
 /// One transaction's view of one store: typed reads and writes of policy objects.
 ///
 /// Writers check names and links and throw `StoreError` naming the object; SQLite's
-/// constraints (unique names, foreign keys, one assigned policy) back every check up.
+/// constraints (unique names, foreign keys, one assigned policy) back every check up. Lookups
+/// that only need to know whether an object exists, or its id, do not decode it.
 public struct StoreTransaction {
     let db: Database
     /// The store this transaction works on.
     public let location: StoreLocation
     /// The time stamped on every object this transaction changes.
     public let now: Date
+    /// The database file, for error messages.
+    let path: String
 
-    init(db: Database, location: StoreLocation, now: Date) {
+    init(db: Database, location: StoreLocation, now: Date, path: String) {
         self.db = db
         self.location = location
         self.now = now
+        self.path = path
+    }
+
+    /// The same transaction with another clock (import keeps exported times).
+    func at(_ time: Date) -> StoreTransaction {
+        StoreTransaction(db: db, location: location, now: time, path: path)
     }
 
     var store: String { location.rawValue }
 
-    // MARK: Encoding
+    // MARK: SQL and encoding
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -40,16 +49,32 @@ public struct StoreTransaction {
         String(decoding: try Self.encoder.encode(value), as: UTF8.self)
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ body: String, table: String) throws -> T {
-        do {
-            return try Self.decoder.decode(type, from: Data(body.utf8))
-        } catch {
-            throw StoreError.unusableFile(path: db.description, reason: "a \(table) record is damaged (\(error))")
+    /// Runs a statement, compiled once per connection.
+    func execute(_ sql: String, _ arguments: StatementArguments) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
+    /// Objects from a query whose columns are `body, when_changed`.
+    func objects<T: StoredObject>(_ type: T.Type, _ sql: String, _ arguments: StatementArguments) throws -> [T] {
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
+            let body: String = row[0]
+            do {
+                var object = try Self.decoder.decode(T.self, from: Data(body.utf8))
+                object.whenChanged = Date(timeIntervalSince1970: row[1])
+                return object
+            } catch {
+                throw StoreError.unusableFile(path: path, reason: "a \(T.table) record is damaged (\(error))")
+            }
         }
     }
 
-    func fetchBodies(_ sql: String, _ arguments: StatementArguments = []) throws -> [String] {
-        try String.fetchAll(db, sql: sql, arguments: arguments)
+    /// The first column of the first row, if any.
+    func value<V: DatabaseValueConvertible & StatementColumnConvertible>(_ type: V.Type, _ sql: String, _ arguments: StatementArguments) throws -> V? {
+        try V.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    func exists(_ sql: String, _ arguments: StatementArguments) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (\(sql))"), arguments: arguments) ?? false
     }
 
     // MARK: Predefined objects
@@ -68,7 +93,7 @@ public struct StoreTransaction {
     /// Deletes every policy, rule, filter list and filter action of this store (`delete all`).
     public func deleteAll() throws {
         for table in ["rule", "policy", "filter", "filterlist", "filteraction"] {
-            try db.execute(sql: "DELETE FROM \(table) WHERE store = ?", arguments: [store])
+            try execute("DELETE FROM \(table) WHERE store = ?", [store])
         }
     }
 
@@ -82,3 +107,15 @@ public struct StoreTransaction {
                             filterActions: try filterActions())
     }
 }
+
+/// A policy object kept as a JSON body with its last-change time in a column.
+protocol StoredObject: Codable {
+    var whenChanged: Date { get set }
+    /// The table, for error messages.
+    static var table: String { get }
+}
+
+extension IPsecPolicy: StoredObject { static var table: String { "policy" } }
+extension FilterList: StoredObject { static var table: String { "filter list" } }
+extension FilterAction: StoredObject { static var table: String { "filter action" } }
+extension Rule: StoredObject { static var table: String { "rule" } }

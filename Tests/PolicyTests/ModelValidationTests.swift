@@ -43,12 +43,13 @@ final class ModelValidationTests: XCTestCase {
         let action = FilterAction(name: "A")
         let rule = Rule(policyID: UUID(), name: "R", filterListID: list.id, filterActionID: action.id,
                         tunnelEndpoint: IPAddress("10.77.0.1"))
-        XCTAssertThrowsError(try rule.validate(filterList: list, filterAction: action)) { error in
+        XCTAssertNoThrow(try rule.validate())
+        XCTAssertThrowsError(try rule.validateTunnel(filterList: list)) { error in
             XCTAssertTrue("\(error)".hasPrefix("rule 'R': tunnel:"))
         }
         var transport = rule
         transport.tunnelEndpoint = nil
-        XCTAssertNoThrow(try transport.validate(filterList: list, filterAction: action))
+        XCTAssertNoThrow(try transport.validateTunnel(filterList: list))
     }
 
     func testPredefinedObjectsAreValidAndLinked() throws {
@@ -63,7 +64,9 @@ final class ModelValidationTests: XCTestCase {
         for rule in predefined.rules {
             let list = try XCTUnwrap(predefined.filterLists.first { $0.id == rule.filterListID })
             let action = try XCTUnwrap(predefined.filterActions.first { $0.id == rule.filterActionID })
-            try rule.validate(filterList: list, filterAction: action)
+            _ = action
+            try rule.validate()
+            try rule.validateTunnel(filterList: list)
         }
         let request = predefined.filterActions[1]
         XCTAssertTrue(request.inboundPassthrough && request.fallbackToClear)
