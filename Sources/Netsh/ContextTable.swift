@@ -10,6 +10,8 @@ enum ContextTable {
         ["ipsec"]: ["static", "dynamic"],
     ]
 
+    nonisolated(unsafe) static let staticVerbs = Array(Set(StaticCommands.all.map { $0.words[0] })).sorted()
+
     static func child(of path: [String], named word: String) -> String? {
         children[path]?.first { $0 == word }
     }
@@ -95,7 +97,7 @@ enum ContextTable {
         guard let first = tokens.first, first.tag == nil else {
             throw NetshError("'\(tokens.first.map { "\($0.tag ?? "")=\($0.value)" } ?? "")' is not a command \(place); type ? for the list")
         }
-        let verbs = Array(Set(commands.map { $0.words[0] })).sorted()
+        let verbs = path == ["ipsec", "static"] ? staticVerbs : Array(Set(commands.map { $0.words[0] })).sorted()
         let verb = try pick(first.value, from: verbs, what: "command", place: place)
         var candidates = commands.filter { $0.words[0] == verb }
         var used = 1

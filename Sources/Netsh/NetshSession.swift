@@ -70,8 +70,8 @@ public final class NetshSession {
     /// Runs one line: navigation, help, or a command in the current context.
     public func execute(_ line: String) throws(NetshError) -> CommandOutput {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.lowercased() == "rem"
-            || trimmed.lowercased().hasPrefix("rem ") || trimmed.lowercased().hasPrefix("rem\t") {
+        let firstWord = trimmed.prefix { $0 != " " && $0 != "\t" }
+        if trimmed.isEmpty || trimmed.hasPrefix("#") || firstWord.lowercased() == "rem" {
             return .none
         }
         var tokens = try Tokenizer.tokenize(trimmed)

@@ -6,7 +6,8 @@ import GRDB
 /// next to the columns that queries and constraints need: the store, the case-folded name, and
 /// the links between objects. Foreign keys make SQLite itself refuse a dangling link. An
 /// object's last-change time lives in `when_changed` (not in the body), so touching a policy
-/// when one of its rules changes is one small UPDATE.
+/// when one of its rules changes is one small UPDATE. Rules and filters keep the order they were
+/// added in through their rowid (an UPDATE keeps it).
 enum Schema {
     /// `PRAGMA application_id`: "WARD". A file with another id is not ours.
     static let applicationID: Int32 = 0x5741_5244
@@ -23,21 +24,21 @@ enum Schema {
             store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
             UNIQUE (store, id), UNIQUE (store, name_key));
         CREATE TABLE filter (
-            store TEXT NOT NULL, filterlist_id TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL,
+            store TEXT NOT NULL, filterlist_id TEXT NOT NULL, body TEXT NOT NULL,
             FOREIGN KEY (store, filterlist_id) REFERENCES filterlist(store, id) ON DELETE CASCADE);
-        CREATE INDEX filter_by_list ON filter(store, filterlist_id, position);
+        CREATE INDEX filter_by_list ON filter(store, filterlist_id);
         CREATE TABLE filteraction (
             store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
             UNIQUE (store, id), UNIQUE (store, name_key));
         CREATE TABLE rule (
-            store TEXT NOT NULL, id TEXT NOT NULL, policy_id TEXT NOT NULL, position INTEGER NOT NULL,
+            store TEXT NOT NULL, id TEXT NOT NULL, policy_id TEXT NOT NULL,
             name_key TEXT NOT NULL, filterlist_id TEXT NOT NULL, filteraction_id TEXT NOT NULL,
             is_tunnel INTEGER NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
             UNIQUE (store, id), UNIQUE (store, policy_id, name_key),
             FOREIGN KEY (store, policy_id) REFERENCES policy(store, id) ON DELETE CASCADE,
             FOREIGN KEY (store, filterlist_id) REFERENCES filterlist(store, id) ON DELETE RESTRICT,
             FOREIGN KEY (store, filteraction_id) REFERENCES filteraction(store, id) ON DELETE RESTRICT);
-        CREATE INDEX rule_by_policy ON rule(store, policy_id, position);
+        CREATE INDEX rule_by_policy ON rule(store, policy_id);
         CREATE INDEX rule_by_filterlist ON rule(store, filterlist_id);
         CREATE INDEX rule_by_filteraction ON rule(store, filteraction_id);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

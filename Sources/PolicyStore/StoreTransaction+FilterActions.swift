@@ -15,7 +15,7 @@ extension StoreTransaction {
     }
 
     public func filterAction(id: UUID) throws -> FilterAction? {
-        try objects(FilterAction.self, Self.actionColumns + " AND id = ?", [store, id.uuidString]).first
+        try objects(FilterAction.self, Self.actionColumns + " AND id = ?", [store, id.text]).first
     }
 
     public func requireFilterAction(named name: String) throws -> FilterAction {
@@ -34,21 +34,18 @@ extension StoreTransaction {
 
     public func insert(_ action: FilterAction) throws {
         do { try action.validate() } catch { throw StoreError.invalid(error) }
-        if try exists("SELECT 1 FROM filteraction WHERE store = ? AND name_key = ?", [store, ObjectName.key(action.name)]) {
-            throw StoreError.duplicateName(kind: "filter action", name: action.name, store: location)
-        }
-        try execute("INSERT INTO filteraction (store, id, name_key, when_changed, body) VALUES (?, ?, ?, ?, ?)",
-                    [store, action.id.uuidString, ObjectName.key(action.name), now.timeIntervalSince1970, encode(action)])
+        try insertRow(kind: "filter action", name: action.name, "INSERT INTO filteraction (store, id, name_key, when_changed, body) VALUES (?, ?, ?, ?, ?)",
+                    [store, action.id.text, ObjectName.key(action.name), now.timeIntervalSince1970, encode(action)])
     }
 
     public func update(_ action: FilterAction) throws {
         do { try action.validate() } catch { throw StoreError.invalid(error) }
         if try exists("SELECT 1 FROM filteraction WHERE store = ? AND name_key = ? AND id != ?",
-                      [store, ObjectName.key(action.name), action.id.uuidString]) {
+                      [store, ObjectName.key(action.name), action.id.text]) {
             throw StoreError.duplicateName(kind: "filter action", name: action.name, store: location)
         }
         try execute("UPDATE filteraction SET name_key = ?, when_changed = ?, body = ? WHERE store = ? AND id = ?",
-                    [ObjectName.key(action.name), now.timeIntervalSince1970, encode(action), store, action.id.uuidString])
+                    [ObjectName.key(action.name), now.timeIntervalSince1970, encode(action), store, action.id.text])
         if db.changesCount == 0 { throw StoreError.notFound(kind: "filter action", name: action.name, store: location) }
     }
 
@@ -56,6 +53,6 @@ extension StoreTransaction {
     public func deleteFilterAction(_ action: FilterAction) throws {
         let users = try ruleNames(where: "filteraction_id = ?", action.id)
         if !users.isEmpty { throw StoreError.inUse(object: action.objectName, users: users) }
-        try execute("DELETE FROM filteraction WHERE store = ? AND id = ?", [store, action.id.uuidString])
+        try execute("DELETE FROM filteraction WHERE store = ? AND id = ?", [store, action.id.text])
     }
 }

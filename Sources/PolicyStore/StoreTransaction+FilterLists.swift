@@ -15,7 +15,7 @@ extension StoreTransaction {
     }
 
     public func filterList(id: UUID) throws -> FilterList? {
-        try objects(FilterList.self, Self.listColumns + " AND id = ?", [store, id.uuidString]).first.map(withFilters)
+        try objects(FilterList.self, Self.listColumns + " AND id = ?", [store, id.text]).first.map(withFilters)
     }
 
     public func requireFilterList(named name: String) throws -> FilterList {
@@ -36,8 +36,8 @@ extension StoreTransaction {
 
     private func withFilters(_ list: FilterList) throws -> FilterList {
         var list = list
-        list.filters = try Row.fetchAll(db.cachedStatement(sql: "SELECT body FROM filter WHERE store = ? AND filterlist_id = ? ORDER BY position"),
-                                        arguments: [store, list.id.uuidString]).map { row in
+        list.filters = try Row.fetchAll(db.cachedStatement(sql: "SELECT body FROM filter WHERE store = ? AND filterlist_id = ? ORDER BY rowid"),
+                                        arguments: [store, list.id.text]).map { row in
             let body: String = row[0]
             do { return try Self.decoder.decode(Filter.self, from: Data(body.utf8)) } catch {
                 throw StoreError.unusableFile(path: path, reason: "a filter record of \(list.objectName) is damaged (\(error))")
@@ -49,12 +49,9 @@ extension StoreTransaction {
     /// Adds a new filter list with its filters.
     public func insert(_ list: FilterList) throws {
         do { try list.validate() } catch { throw StoreError.invalid(error) }
-        if try filterListID(named: list.name) != nil {
-            throw StoreError.duplicateName(kind: "filter list", name: list.name, store: location)
-        }
-        try execute("INSERT INTO filterlist (store, id, name_key, when_changed, body) VALUES (?, ?, ?, ?, ?)",
-                    [store, list.id.uuidString, ObjectName.key(list.name), now.timeIntervalSince1970, encode(header(list))])
-        try writeFilters(list.filters, of: list.id, startingAt: 0)
+        try insertRow(kind: "filter list", name: list.name, "INSERT INTO filterlist (store, id, name_key, when_changed, body) VALUES (?, ?, ?, ?, ?)",
+                    [store, list.id.text, ObjectName.key(list.name), now.timeIntervalSince1970, encode(header(list))])
+        try writeFilters(list.filters, of: list.id)
     }
 
     /// Replaces a stored filter list (matched by id), its name, description and filters.
@@ -65,10 +62,10 @@ extension StoreTransaction {
         }
         try checkTunnelRules(using: list.id, accept: list.filters)
         try execute("UPDATE filterlist SET name_key = ?, when_changed = ?, body = ? WHERE store = ? AND id = ?",
-                    [ObjectName.key(list.name), now.timeIntervalSince1970, encode(header(list)), store, list.id.uuidString])
+                    [ObjectName.key(list.name), now.timeIntervalSince1970, encode(header(list)), store, list.id.text])
         if db.changesCount == 0 { throw StoreError.notFound(kind: "filter list", name: list.name, store: location) }
-        try execute("DELETE FROM filter WHERE store = ? AND filterlist_id = ?", [store, list.id.uuidString])
-        try writeFilters(list.filters, of: list.id, startingAt: 0)
+        try execute("DELETE FROM filter WHERE store = ? AND filterlist_id = ?", [store, list.id.text])
+        try writeFilters(list.filters, of: list.id)
     }
 
     /// Appends filters to a list without reading or rewriting the ones it has.
@@ -77,18 +74,16 @@ extension StoreTransaction {
             do { try filter.validate() } catch { throw StoreError.invalid(error.on("filter list '\(name)'")) }
         }
         try checkTunnelRules(using: id, accept: filters)
-        try execute("UPDATE filterlist SET when_changed = ? WHERE store = ? AND id = ?", [now.timeIntervalSince1970, store, id.uuidString])
+        try execute("UPDATE filterlist SET when_changed = ? WHERE store = ? AND id = ?", [now.timeIntervalSince1970, store, id.text])
         if db.changesCount == 0 { throw StoreError.notFound(kind: "filter list", name: name, store: location) }
-        let next = try value(Int.self, "SELECT coalesce(max(position) + 1, 0) FROM filter WHERE store = ? AND filterlist_id = ?",
-                             [store, id.uuidString]) ?? 0
-        try writeFilters(filters, of: id, startingAt: next)
+        try writeFilters(filters, of: id)
     }
 
     /// Deletes a filter list; refused while a rule uses it.
     public func deleteFilterList(_ list: FilterList) throws {
         let users = try ruleNames(where: "filterlist_id = ?", list.id)
         if !users.isEmpty { throw StoreError.inUse(object: list.objectName, users: users) }
-        try execute("DELETE FROM filterlist WHERE store = ? AND id = ?", [store, list.id.uuidString])
+        try execute("DELETE FROM filterlist WHERE store = ? AND id = ?", [store, list.id.text])
     }
 
     private func header(_ list: FilterList) -> FilterList {
@@ -97,10 +92,10 @@ extension StoreTransaction {
         return header
     }
 
-    private func writeFilters(_ filters: [Filter], of listID: UUID, startingAt first: Int) throws {
-        for (offset, filter) in filters.enumerated() {
-            try execute("INSERT INTO filter (store, filterlist_id, position, body) VALUES (?, ?, ?, ?)",
-                        [store, listID.uuidString, first + offset, encode(filter)])
+    private func writeFilters(_ filters: [Filter], of listID: UUID) throws {
+        let id = listID.text
+        for filter in filters {
+            try execute("INSERT INTO filter (store, filterlist_id, body) VALUES (?, ?, ?)", [store, id, encode(filter)])
         }
     }
 
@@ -110,7 +105,7 @@ extension StoreTransaction {
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT rule.body, policy.body FROM rule JOIN policy ON policy.store = rule.store AND policy.id = rule.policy_id
             WHERE rule.store = ? AND rule.filterlist_id = ? AND rule.is_tunnel = 1 LIMIT 1
-            """), arguments: [store, listID.uuidString])
+            """), arguments: [store, listID.text])
         guard let row = rows.first else { return }
         let rule = try Self.decoder.decode(Rule.self, from: Data((row[0] as String).utf8))
         let policy = try Self.decoder.decode(IPsecPolicy.self, from: Data((row[1] as String).utf8))

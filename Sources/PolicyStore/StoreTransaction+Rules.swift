@@ -7,22 +7,22 @@ extension StoreTransaction {
 
     /// A policy's rules in the order they were added (`show rule` order; ids count from 1).
     public func rules(ofPolicy policyID: UUID) throws -> [Rule] {
-        try objects(Rule.self, Self.ruleColumns + " AND policy_id = ? ORDER BY position", [store, policyID.uuidString])
+        try objects(Rule.self, Self.ruleColumns + " AND policy_id = ? ORDER BY rowid", [store, policyID.text])
     }
 
     public func rule(named name: String, inPolicy policyID: UUID) throws -> Rule? {
         try objects(Rule.self, Self.ruleColumns + " AND policy_id = ? AND name_key = ?",
-                    [store, policyID.uuidString, ObjectName.key(name)]).first
+                    [store, policyID.text, ObjectName.key(name)]).first
     }
 
     /// Rules (of any policy in this store) that use a filter list.
     public func rulesUsing(filterList id: UUID) throws -> [Rule] {
-        try objects(Rule.self, Self.ruleColumns + " AND filterlist_id = ?", [store, id.uuidString])
+        try objects(Rule.self, Self.ruleColumns + " AND filterlist_id = ?", [store, id.text])
     }
 
     /// Rules (of any policy in this store) that use a filter action.
     public func rulesUsing(filterAction id: UUID) throws -> [Rule] {
-        try objects(Rule.self, Self.ruleColumns + " AND filteraction_id = ?", [store, id.uuidString])
+        try objects(Rule.self, Self.ruleColumns + " AND filteraction_id = ?", [store, id.text])
     }
 
     /// "rule 'X' of policy 'Y'" for each rule matching `condition` (a column test on `id`).
@@ -30,8 +30,8 @@ extension StoreTransaction {
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT rule.body, policy.body FROM rule
             JOIN policy ON policy.store = rule.store AND policy.id = rule.policy_id
-            WHERE rule.store = ? AND rule.\(condition) ORDER BY policy.name_key, rule.position
-            """), arguments: [store, id.uuidString])
+            WHERE rule.store = ? AND rule.\(condition) ORDER BY policy.name_key, rule.rowid
+            """), arguments: [store, id.text])
         return try rows.map { row in
             let rule = try Self.decoder.decode(Rule.self, from: Data((row[0] as String).utf8))
             let policy = try Self.decoder.decode(IPsecPolicy.self, from: Data((row[1] as String).utf8))
@@ -42,17 +42,11 @@ extension StoreTransaction {
     /// Appends a rule to its policy after checking its links.
     public func insert(_ rule: Rule) throws {
         try checkLinks(rule)
-        if try exists("SELECT 1 FROM rule WHERE store = ? AND policy_id = ? AND name_key = ?",
-                      [store, rule.policyID.uuidString, ObjectName.key(rule.name)]) {
-            throw StoreError.duplicateName(kind: "rule", name: rule.name, store: location)
-        }
-        let next = try value(Int.self, "SELECT coalesce(max(position) + 1, 0) FROM rule WHERE store = ? AND policy_id = ?",
-                             [store, rule.policyID.uuidString]) ?? 0
-        try execute("""
-            INSERT INTO rule (store, id, policy_id, position, name_key, filterlist_id, filteraction_id, is_tunnel, when_changed, body)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [store, rule.id.uuidString, rule.policyID.uuidString, next, ObjectName.key(rule.name),
-                  rule.filterListID.uuidString, rule.filterActionID.uuidString, rule.isTunnel, now.timeIntervalSince1970, encode(rule)])
+        try insertRow(kind: "rule", name: rule.name, """
+            INSERT INTO rule (store, id, policy_id, name_key, filterlist_id, filteraction_id, is_tunnel, when_changed, body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [store, rule.id.text, rule.policyID.text, ObjectName.key(rule.name),
+                  rule.filterListID.text, rule.filterActionID.text, rule.isTunnel, now.timeIntervalSince1970, encode(rule)])
         try touchPolicy(rule.policyID)
     }
 
@@ -60,20 +54,20 @@ extension StoreTransaction {
     public func update(_ rule: Rule) throws {
         try checkLinks(rule)
         if try exists("SELECT 1 FROM rule WHERE store = ? AND policy_id = ? AND name_key = ? AND id != ?",
-                      [store, rule.policyID.uuidString, ObjectName.key(rule.name), rule.id.uuidString]) {
+                      [store, rule.policyID.text, ObjectName.key(rule.name), rule.id.text]) {
             throw StoreError.duplicateName(kind: "rule", name: rule.name, store: location)
         }
         try execute("""
             UPDATE rule SET name_key = ?, filterlist_id = ?, filteraction_id = ?, is_tunnel = ?, when_changed = ?, body = ?
             WHERE store = ? AND id = ?
-            """, [ObjectName.key(rule.name), rule.filterListID.uuidString, rule.filterActionID.uuidString, rule.isTunnel,
-                  now.timeIntervalSince1970, encode(rule), store, rule.id.uuidString])
+            """, [ObjectName.key(rule.name), rule.filterListID.text, rule.filterActionID.text, rule.isTunnel,
+                  now.timeIntervalSince1970, encode(rule), store, rule.id.text])
         if db.changesCount == 0 { throw StoreError.notFound(kind: "rule", name: rule.name, store: location) }
         try touchPolicy(rule.policyID)
     }
 
     public func deleteRule(_ rule: Rule) throws {
-        try execute("DELETE FROM rule WHERE store = ? AND id = ?", [store, rule.id.uuidString])
+        try execute("DELETE FROM rule WHERE store = ? AND id = ?", [store, rule.id.text])
         try touchPolicy(rule.policyID)
     }
 
@@ -81,19 +75,22 @@ extension StoreTransaction {
     /// mirrored filter (only then is the list read).
     private func checkLinks(_ rule: Rule) throws {
         do { try rule.validate() } catch { throw StoreError.invalid(error) }
-        guard try exists("SELECT 1 FROM policy WHERE store = ? AND id = ?", [store, rule.policyID.uuidString]) else {
-            throw StoreError.notFound(kind: "policy", name: "{\(rule.policyID.uuidString)}", store: location)
+        let found = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM policy WHERE store = ?1 AND id = ?2),
+                   EXISTS (SELECT 1 FROM filterlist WHERE store = ?1 AND id = ?3),
+                   EXISTS (SELECT 1 FROM filteraction WHERE store = ?1 AND id = ?4)
+            """), arguments: [store, rule.policyID.text, rule.filterListID.text, rule.filterActionID.text])
+        guard let found, found[0] as Bool else {
+            throw StoreError.notFound(kind: "policy", name: "{\(rule.policyID.text)}", store: location)
         }
-        guard try exists("SELECT 1 FROM filteraction WHERE store = ? AND id = ?", [store, rule.filterActionID.uuidString]) else {
-            throw StoreError.notFound(kind: "filter action", name: "{\(rule.filterActionID.uuidString)}", store: location)
+        guard found[1] as Bool else {
+            throw StoreError.notFound(kind: "filter list", name: "{\(rule.filterListID.text)}", store: location)
         }
-        if rule.isTunnel {
-            guard let list = try filterList(id: rule.filterListID) else {
-                throw StoreError.notFound(kind: "filter list", name: "{\(rule.filterListID.uuidString)}", store: location)
-            }
+        guard found[2] as Bool else {
+            throw StoreError.notFound(kind: "filter action", name: "{\(rule.filterActionID.text)}", store: location)
+        }
+        if rule.isTunnel, let list = try filterList(id: rule.filterListID) {
             do { try rule.validateTunnel(filterList: list) } catch { throw StoreError.invalid(error) }
-        } else if try !exists("SELECT 1 FROM filterlist WHERE store = ? AND id = ?", [store, rule.filterListID.uuidString]) {
-            throw StoreError.notFound(kind: "filter list", name: "{\(rule.filterListID.uuidString)}", store: location)
         }
     }
 }

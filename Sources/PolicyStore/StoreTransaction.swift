@@ -34,7 +34,6 @@ public struct StoreTransaction {
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .secondsSince1970
         return encoder
     }()
@@ -71,6 +70,16 @@ public struct StoreTransaction {
     /// The first column of the first row, if any.
     func value<V: DatabaseValueConvertible & StatementColumnConvertible>(_ type: V.Type, _ sql: String, _ arguments: StatementArguments) throws -> V? {
         try V.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// Inserts an object's row; the UNIQUE constraint on its name becomes `duplicateName`.
+    func insertRow(kind: String, name: String, _ sql: String, _ arguments: StatementArguments) throws {
+        do {
+            try execute(sql, arguments)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            && (error.message ?? "").contains("name_key") {
+            throw StoreError.duplicateName(kind: kind, name: name, store: location)
+        }
     }
 
     func exists(_ sql: String, _ arguments: StatementArguments) throws -> Bool {

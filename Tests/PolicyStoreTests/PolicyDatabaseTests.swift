@@ -1,6 +1,6 @@
 import Foundation
 import Policy
-import PolicyStore
+@testable import PolicyStore
 import XCTest
 
 final class PolicyDatabaseTests: XCTestCase {
@@ -190,6 +190,14 @@ final class PolicyDatabaseTests: XCTestCase {
         XCTAssertThrowsError(try PolicyExport.decode(missing, path: "f.json")) { error in
             XCTAssertTrue("\(error)".contains("filterLists[0]"), "\(error)")
         }
+    }
+
+    func testFastUUIDTextMatchesFoundation() {
+        for _ in 0..<100 {
+            let id = UUID()
+            XCTAssertEqual(id.text, id.uuidString)
+        }
+        XCTAssertEqual(PredefinedObjects.ID.permit.text, "7761D7A0-3F1B-4C6E-9A30-000000000011")
     }
 
     func testTwoConnectionsWritingAtOnceBothLand() throws {
