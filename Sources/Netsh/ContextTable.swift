@@ -10,7 +10,7 @@ enum ContextTable {
         ["ipsec"]: ["static", "dynamic"],
     ]
 
-    nonisolated(unsafe) static let staticVerbs = Array(Set(StaticCommands.all.map { $0.words[0] })).sorted()
+    static let staticVerbs = Array(Set(StaticCommands.all.map { $0.words[0] })).sorted()
 
     static func child(of path: [String], named word: String) -> String? {
         children[path]?.first { $0 == word }

@@ -69,7 +69,7 @@ public final class NetshSession {
 
     /// Runs one line: navigation, help, or a command in the current context.
     public func execute(_ line: String) throws(NetshError) -> CommandOutput {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = String(line.trimmingBlanks)
         let firstWord = trimmed.prefix { $0 != " " && $0 != "\t" }
         if trimmed.isEmpty || trimmed.hasPrefix("#") || firstWord.lowercased() == "rem" {
             return .none

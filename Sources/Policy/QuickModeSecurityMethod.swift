@@ -112,7 +112,7 @@ public struct QuickModeSecurityMethod: Hashable, Codable, Sendable, CustomString
             let kind = transform[..<open].uppercased()
             let arguments = transform[transform.index(after: open)..<transform.index(before: transform.endIndex)]
                 .split(separator: ",", omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .map { String($0.trimmingBlanks) }
             switch kind {
             case "AH":
                 guard ah == nil, esp == nil else {

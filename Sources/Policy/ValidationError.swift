@@ -36,13 +36,13 @@ public enum ObjectName {
     /// A name is non-empty, at most 256 characters, has no control characters or double quotes,
     /// and is not the keyword `all` (which the delete and show commands reserve).
     public static func validate(_ name: String, field: String = "name") throws(ValidationError) {
-        if name.trimmingCharacters(in: .whitespaces).isEmpty {
+        if name.trimmingBlanks.isEmpty {
             throw ValidationError(field: field, "must not be empty")
         }
         if name.count > 256 {
             throw ValidationError(field: field, "is \(name.count) characters long; at most 256 are allowed")
         }
-        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) }) {
             throw ValidationError(field: field, "must not contain control characters")
         }
         if name.contains("\"") {

@@ -28,7 +28,7 @@ extension StoreTransaction {
     /// The id of the filter action called `name`, without decoding it; throws `notFound`.
     public func requireFilterActionID(named name: String) throws -> UUID {
         guard let text = try value(String.self, "SELECT id FROM filteraction WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)]),
-              let id = UUID(uuidString: text) else { throw StoreError.notFound(kind: "filter action", name: name, store: location) }
+              let id = UUID(text: text) else { throw StoreError.notFound(kind: "filter action", name: name, store: location) }
         return id
     }
 

@@ -26,7 +26,7 @@ extension StoreTransaction {
     /// The id of the filter list called `name`, or nil, without reading its filters.
     public func filterListID(named name: String) throws -> UUID? {
         try value(String.self, "SELECT id FROM filterlist WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)])
-            .flatMap(UUID.init(uuidString:))
+            .flatMap { UUID(text: $0) }
     }
 
     public func requireFilterListID(named name: String) throws -> UUID {

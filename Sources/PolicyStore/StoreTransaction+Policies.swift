@@ -27,7 +27,7 @@ extension StoreTransaction {
     /// The id of the policy called `name`, without decoding it; throws `notFound`.
     public func requirePolicyID(named name: String) throws -> UUID {
         guard let text = try value(String.self, "SELECT id FROM policy WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)]),
-              let id = UUID(uuidString: text) else { throw StoreError.notFound(kind: "policy", name: name, store: location) }
+              let id = UUID(text: text) else { throw StoreError.notFound(kind: "policy", name: name, store: location) }
         return id
     }
 

@@ -196,7 +196,12 @@ final class PolicyDatabaseTests: XCTestCase {
         for _ in 0..<100 {
             let id = UUID()
             XCTAssertEqual(id.text, id.uuidString)
+            XCTAssertEqual(UUID(text: id.uuidString), id)
+            XCTAssertEqual(UUID(text: id.uuidString.lowercased()), id)
         }
+        XCTAssertNil(UUID(text: "7761D7A0-3F1B-4C6E-9A30-00000000001"))
+        XCTAssertNil(UUID(text: "7761D7A0+3F1B-4C6E-9A30-000000000011"))
+        XCTAssertNil(UUID(text: "7761D7A0-3F1B-4C6E-9A30-00000000001G"))
         XCTAssertEqual(PredefinedObjects.ID.permit.text, "7761D7A0-3F1B-4C6E-9A30-000000000011")
     }
 

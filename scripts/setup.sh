@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ward needs to build and test (idempotent; needs root or sudo).
+#   libsqlite3-dev  SQLite for GRDB (the policy stores)
+#   sqlite3         the sqlite3 CLI, used by tests to craft foreign and future-schema files
+#   util-linux      unshare, used by the read-only store test when running as root
+#   bc              arithmetic in the benchmark script
+set -euo pipefail
+packages=(libsqlite3-dev sqlite3 util-linux bc)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    echo "note: swift is at /opt/swift/usr/bin; add it to PATH" >&2
+fi
