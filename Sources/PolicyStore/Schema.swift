@@ -2,9 +2,11 @@ import GRDB
 
 /// The store's SQLite schema.
 ///
-/// Objects are kept as JSON bodies (the `Policy` module's Codable values, the source of truth)
-/// next to the columns that queries and constraints need: the store, the case-folded name, and
-/// the links between objects. Foreign keys make SQLite itself refuse a dangling link. An
+/// Policies, filter lists and filter actions are kept as JSON bodies (the `Policy` module's
+/// Codable values) next to the columns that queries and constraints need: the store, the
+/// case-folded name, and the links between objects. Rules and filters, the objects a large
+/// policy has thousands of, are plain columns (`StoredColumns.swift`), so writing one costs no
+/// JSON encoding. Foreign keys make SQLite itself refuse a dangling link. An
 /// object's last-change time lives in `when_changed` (not in the body), so touching a policy
 /// when one of its rules changes is one small UPDATE. Rules and filters keep the order they were
 /// added in through their rowid (an UPDATE keeps it).
@@ -24,16 +26,19 @@ enum Schema {
             store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
             UNIQUE (store, id), UNIQUE (store, name_key));
         CREATE TABLE filter (
-            store TEXT NOT NULL, filterlist_id TEXT NOT NULL, body TEXT NOT NULL,
+            store TEXT NOT NULL, filterlist_id TEXT NOT NULL, id TEXT NOT NULL, description TEXT NOT NULL,
+            source TEXT NOT NULL, destination TEXT NOT NULL, source_dns TEXT, destination_dns TEXT,
+            protocol INTEGER, source_port INTEGER NOT NULL, destination_port INTEGER NOT NULL, mirrored INTEGER NOT NULL,
             FOREIGN KEY (store, filterlist_id) REFERENCES filterlist(store, id) ON DELETE CASCADE);
         CREATE INDEX filter_by_list ON filter(store, filterlist_id);
         CREATE TABLE filteraction (
             store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
             UNIQUE (store, id), UNIQUE (store, name_key));
         CREATE TABLE rule (
-            store TEXT NOT NULL, id TEXT NOT NULL, policy_id TEXT NOT NULL,
-            name_key TEXT NOT NULL, filterlist_id TEXT NOT NULL, filteraction_id TEXT NOT NULL,
-            is_tunnel INTEGER NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
+            store TEXT NOT NULL, id TEXT NOT NULL, policy_id TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+            description TEXT NOT NULL, filterlist_id TEXT NOT NULL, filteraction_id TEXT NOT NULL,
+            tunnel TEXT, conntype TEXT NOT NULL, active INTEGER NOT NULL, authentication TEXT NOT NULL,
+            when_changed REAL NOT NULL,
             UNIQUE (store, id), UNIQUE (store, policy_id, name_key),
             FOREIGN KEY (store, policy_id) REFERENCES policy(store, id) ON DELETE CASCADE,
             FOREIGN KEY (store, filterlist_id) REFERENCES filterlist(store, id) ON DELETE RESTRICT,

@@ -36,13 +36,8 @@ extension StoreTransaction {
 
     private func withFilters(_ list: FilterList) throws -> FilterList {
         var list = list
-        list.filters = try Row.fetchAll(db.cachedStatement(sql: "SELECT body FROM filter WHERE store = ? AND filterlist_id = ? ORDER BY rowid"),
-                                        arguments: [store, list.id.text]).map { row in
-            let body: String = row[0]
-            do { return try Self.decoder.decode(Filter.self, from: Data(body.utf8)) } catch {
-                throw StoreError.unusableFile(path: path, reason: "a filter record of \(list.objectName) is damaged (\(error))")
-            }
-        }
+        list.filters = try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.filterColumns) FROM filter WHERE store = ? AND filterlist_id = ? ORDER BY rowid"),
+                                        arguments: [store, list.id.text]).map { try filter(from: $0, list: list.name) }
         return list
     }
 
@@ -95,21 +90,17 @@ extension StoreTransaction {
     private func writeFilters(_ filters: [Filter], of listID: UUID) throws {
         let id = listID.text
         for filter in filters {
-            try execute("INSERT INTO filter (store, filterlist_id, body) VALUES (?, ?, ?)", [store, id, encode(filter)])
+            try execute("INSERT INTO filter (store, filterlist_id, \(Self.filterColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        filterArguments(filter, listID: id))
         }
     }
 
     /// A tunnel rule's list must hold no mirrored filter (reference a.4).
     private func checkTunnelRules(using listID: UUID, accept filters: [Filter]) throws {
         guard let mirrored = filters.first(where: \.mirrored) else { return }
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT rule.body, policy.body FROM rule JOIN policy ON policy.store = rule.store AND policy.id = rule.policy_id
-            WHERE rule.store = ? AND rule.filterlist_id = ? AND rule.is_tunnel = 1 LIMIT 1
-            """), arguments: [store, listID.text])
-        guard let row = rows.first else { return }
-        let rule = try Self.decoder.decode(Rule.self, from: Data((row[0] as String).utf8))
-        let policy = try Self.decoder.decode(IPsecPolicy.self, from: Data((row[1] as String).utf8))
+        guard let rule = try rules("filterlist_id = ? AND tunnel IS NOT NULL LIMIT 1", [store, listID.text]).first else { return }
+        let policyName = try policy(id: rule.policyID)?.name ?? "?"
         throw StoreError.invalid(ValidationError(object: "filter '\(mirrored.source) to \(mirrored.destination)'", field: "mirrored",
-                                                 "tunnel rule '\(rule.name)' of policy '\(policy.name)' uses this list; tunnel rules need mirrored=no"))
+                                                 "tunnel rule '\(rule.name)' of policy '\(policyName)' uses this list; tunnel rules need mirrored=no"))
     }
 }

@@ -3,50 +3,52 @@ import GRDB
 import Policy
 
 extension StoreTransaction {
-    private static let ruleColumns = "SELECT body, when_changed FROM rule WHERE store = ?"
-
     /// A policy's rules in the order they were added (`show rule` order; ids count from 1).
     public func rules(ofPolicy policyID: UUID) throws -> [Rule] {
-        try objects(Rule.self, Self.ruleColumns + " AND policy_id = ? ORDER BY rowid", [store, policyID.text])
+        try rules("policy_id = ? ORDER BY rowid", [store, policyID.text])
     }
 
     public func rule(named name: String, inPolicy policyID: UUID) throws -> Rule? {
-        try objects(Rule.self, Self.ruleColumns + " AND policy_id = ? AND name_key = ?",
-                    [store, policyID.text, ObjectName.key(name)]).first
+        try rules("policy_id = ? AND name_key = ?", [store, policyID.text, ObjectName.key(name)]).first
     }
 
     /// Rules (of any policy in this store) that use a filter list.
     public func rulesUsing(filterList id: UUID) throws -> [Rule] {
-        try objects(Rule.self, Self.ruleColumns + " AND filterlist_id = ?", [store, id.text])
+        try rules("filterlist_id = ? ORDER BY rowid", [store, id.text])
     }
 
     /// Rules (of any policy in this store) that use a filter action.
     public func rulesUsing(filterAction id: UUID) throws -> [Rule] {
-        try objects(Rule.self, Self.ruleColumns + " AND filteraction_id = ?", [store, id.text])
+        try rules("filteraction_id = ? ORDER BY rowid", [store, id.text])
     }
 
     /// "rule 'X' of policy 'Y'" for each rule matching `condition` (a column test on `id`).
     func ruleNames(where condition: String, _ id: UUID) throws -> [String] {
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT rule.body, policy.body FROM rule
+            SELECT rule.name, policy.body, policy.when_changed FROM rule
             JOIN policy ON policy.store = rule.store AND policy.id = rule.policy_id
             WHERE rule.store = ? AND rule.\(condition) ORDER BY policy.name_key, rule.rowid
             """), arguments: [store, id.text])
         return try rows.map { row in
-            let rule = try Self.decoder.decode(Rule.self, from: Data((row[0] as String).utf8))
             let policy = try Self.decoder.decode(IPsecPolicy.self, from: Data((row[1] as String).utf8))
-            return "rule '\(rule.name)' of policy '\(policy.name)'"
+            return "rule '\(row[0] as String)' of policy '\(policy.name)'"
         }
+    }
+
+    private func ruleArguments(_ rule: Rule) -> [(any DatabaseValueConvertible)?] {
+        [rule.name, ObjectName.key(rule.name), rule.description, rule.filterListID.text, rule.filterActionID.text,
+         rule.tunnelEndpoint?.description, rule.connectionType.rawValue, rule.active,
+         AuthenticationMethod.storageText(rule.authenticationMethods), now.timeIntervalSince1970]
     }
 
     /// Appends a rule to its policy after checking its links.
     public func insert(_ rule: Rule) throws {
         try checkLinks(rule)
         try insertRow(kind: "rule", name: rule.name, """
-            INSERT INTO rule (store, id, policy_id, name_key, filterlist_id, filteraction_id, is_tunnel, when_changed, body)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [store, rule.id.text, rule.policyID.text, ObjectName.key(rule.name),
-                  rule.filterListID.text, rule.filterActionID.text, rule.isTunnel, now.timeIntervalSince1970, encode(rule)])
+            INSERT INTO rule (store, id, policy_id, name, name_key, description, filterlist_id, filteraction_id, tunnel, conntype,
+                              active, authentication, when_changed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, StatementArguments([store, rule.id.text, rule.policyID.text] + ruleArguments(rule)))
         try touchPolicy(rule.policyID)
     }
 
@@ -58,10 +60,10 @@ extension StoreTransaction {
             throw StoreError.duplicateName(kind: "rule", name: rule.name, store: location)
         }
         try execute("""
-            UPDATE rule SET name_key = ?, filterlist_id = ?, filteraction_id = ?, is_tunnel = ?, when_changed = ?, body = ?
+            UPDATE rule SET name = ?, name_key = ?, description = ?, filterlist_id = ?, filteraction_id = ?, tunnel = ?,
+                            conntype = ?, active = ?, authentication = ?, when_changed = ?
             WHERE store = ? AND id = ?
-            """, [ObjectName.key(rule.name), rule.filterListID.text, rule.filterActionID.text, rule.isTunnel,
-                  now.timeIntervalSince1970, encode(rule), store, rule.id.text])
+            """, StatementArguments(ruleArguments(rule) + [store, rule.id.text]))
         if db.changesCount == 0 { throw StoreError.notFound(kind: "rule", name: rule.name, store: location) }
         try touchPolicy(rule.policyID)
     }

@@ -127,4 +127,3 @@ protocol StoredObject: Codable {
 extension IPsecPolicy: StoredObject { static var table: String { "policy" } }
 extension FilterList: StoredObject { static var table: String { "filter list" } }
 extension FilterAction: StoredObject { static var table: String { "filter action" } }
-extension Rule: StoredObject { static var table: String { "rule" } }

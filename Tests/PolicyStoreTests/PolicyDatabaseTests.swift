@@ -1,4 +1,5 @@
 import Foundation
+import Packet
 import Policy
 @testable import PolicyStore
 import XCTest
@@ -203,6 +204,42 @@ final class PolicyDatabaseTests: XCTestCase {
         XCTAssertNil(UUID(text: "7761D7A0+3F1B-4C6E-9A30-000000000011"))
         XCTAssertNil(UUID(text: "7761D7A0-3F1B-4C6E-9A30-00000000001G"))
         XCTAssertEqual(PredefinedObjects.ID.permit.text, "7761D7A0-3F1B-4C6E-9A30-000000000011")
+    }
+
+    func testRuleAndFilterColumnsRoundTripAwkwardValues() throws {
+        let methods: [AuthenticationMethod] = [
+            .preSharedKey("100% sure\nsecond line %0A"), .kerberos,
+            .certificate(.init(name: "CN=a:b, O=%25", certificateMapping: true, excludeCAName: false)),
+        ]
+        XCTAssertEqual(AuthenticationMethod.methods(storageText: AuthenticationMethod.storageText(methods)), methods)
+        XCTAssertNil(AuthenticationMethod.methods(storageText: "telepathy"))
+        for address: FilterAddress in [.me, .any, .server(.gateway), .subnet(Subnet("fd77::/16")!), .subnet(Subnet("10.0.0.1")!)] {
+            XCTAssertEqual(FilterAddress(storageText: address.storageText), address)
+        }
+        let database = try PolicyDatabase(path: try temporaryDirectory(self).appendingPathComponent("p.db").path, now: clock)
+        let filter = Filter(description: "d", source: .subnet(Subnet("10.77.1.0/24")!), destination: .server(.dns),
+                            destinationDNSName: "ns.example", protocolSelector: .udp, sourcePort: 0, destinationPort: 53, mirrored: false)
+        try database.write(.local) { transaction in
+            var list = FilterList(name: "L", filters: [filter])
+            list.filters[0].source = .me
+            try transaction.insert(list)
+            let policy = IPsecPolicy(name: "P")
+            try transaction.insert(policy)
+            try transaction.insert(Rule(policyID: policy.id, name: "R", filterListID: list.id, filterActionID: PredefinedObjects.ID.permit,
+                                        tunnelEndpoint: IPAddress("fd77::1"), connectionType: .dialup, active: false,
+                                        authenticationMethods: methods))
+        }
+        try database.read(.local) { transaction in
+            let list = try XCTUnwrap(try transaction.filterList(named: "L"))
+            var expected = filter
+            expected.source = .me
+            XCTAssertEqual(list.filters, [expected])
+            let rule = try XCTUnwrap(try transaction.rule(named: "r", inPolicy: transaction.requirePolicy(named: "P").id))
+            XCTAssertEqual(rule.authenticationMethods, methods)
+            XCTAssertEqual(rule.tunnelEndpoint, IPAddress("fd77::1"))
+            XCTAssertEqual(rule.connectionType, .dialup)
+            XCTAssertFalse(rule.active)
+        }
     }
 
     func testTwoConnectionsWritingAtOnceBothLand() throws {
