@@ -23,43 +23,47 @@ public struct Token: Equatable, Sendable {
 /// tag from its value. Backslashes are literal (Windows paths); `\'` inside a quoted `rootca`
 /// value is left for the rootca parser, which reads it as an embedded double quote.
 public enum Tokenizer {
+    /// Splits `line` into tokens; `column` counts bytes from 1 (the same as characters for ASCII).
+    /// Works on UTF-8 bytes: every delimiter is ASCII, so multi-byte characters pass through.
     public static func tokenize(_ line: String) throws(NetshError) -> [Token] {
         var tokens: [Token] = []
-        var current = ""
+        var current: [UInt8] = []
         var tag: String?
         var inQuotes = false
         var started = false
         var quoteColumn = 0
         var startColumn = 0
         var column = 0
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+        let quote = UInt8(ascii: "\""), equals = UInt8(ascii: "=")
         func finish() {
-            if started { tokens.append(Token(tag: tag, value: current, column: startColumn)) }
-            current = ""
+            if started { tokens.append(Token(tag: tag, value: String(decoding: current, as: UTF8.self), column: startColumn)) }
+            current.removeAll(keepingCapacity: true)
             tag = nil
             started = false
         }
-        for character in line {
+        for byte in line.utf8 {
             column += 1
             if inQuotes {
-                if character == "\"" { inQuotes = false } else { current.append(character) }
+                if byte == quote { inQuotes = false } else { current.append(byte) }
                 continue
             }
-            switch character {
-            case " ", "\t", "\r", "\n":
+            switch byte {
+            case space, tab, cr, lf:
                 finish()
-            case "\"":
+            case quote:
                 if !started { startColumn = column }
                 started = true
                 inQuotes = true
                 quoteColumn = column
-            case "=" where tag == nil:
+            case equals where tag == nil:
                 guard started else { throw NetshError("'=' without a tag at column \(column)") }
-                tag = current
-                current = ""
+                tag = String(decoding: current, as: UTF8.self)
+                current.removeAll(keepingCapacity: true)
             default:
                 if !started { startColumn = column }
                 started = true
-                current.append(character)
+                current.append(byte)
             }
         }
         if inQuotes {

@@ -2,10 +2,10 @@ import GRDB
 
 /// The store's SQLite schema.
 ///
-/// Policies, filter lists and filter actions are kept as JSON bodies (the `Policy` module's
+/// Policies and filter actions are kept as JSON bodies (the `Policy` module's
 /// Codable values) next to the columns that queries and constraints need: the store, the
-/// case-folded name, and the links between objects. Rules and filters, the objects a large
-/// policy has thousands of, are plain columns (`StoredColumns.swift`), so writing one costs no
+/// case-folded name, and the links between objects. Rules, filter lists and filters, the objects a
+/// large policy has thousands of, are plain columns (`StoredColumns.swift`), so writing one costs no
 /// JSON encoding. Foreign keys make SQLite itself refuse a dangling link. An
 /// object's last-change time lives in `when_changed` (not in the body), so touching a policy
 /// when one of its rules changes is one small UPDATE. Rules and filters keep the order they were
@@ -23,7 +23,8 @@ enum Schema {
             UNIQUE (store, id), UNIQUE (store, name_key));
         CREATE UNIQUE INDEX policy_one_assigned ON policy(store) WHERE assigned = 1;
         CREATE TABLE filterlist (
-            store TEXT NOT NULL, id TEXT NOT NULL, name_key TEXT NOT NULL, when_changed REAL NOT NULL, body TEXT NOT NULL,
+            store TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL, description TEXT NOT NULL,
+            when_changed REAL NOT NULL,
             UNIQUE (store, id), UNIQUE (store, name_key));
         CREATE TABLE filter (
             store TEXT NOT NULL, filterlist_id TEXT NOT NULL, id TEXT NOT NULL, description TEXT NOT NULL,

@@ -3,19 +3,28 @@ import GRDB
 import Policy
 
 extension StoreTransaction {
-    private static let listColumns = "SELECT body, when_changed FROM filterlist WHERE store = ?"
+    private func lists(_ condition: String, _ arguments: StatementArguments) throws -> [FilterList] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name, description, when_changed FROM filterlist WHERE store = ? AND \(condition)"),
+                         arguments: arguments).map { row in
+            let name: String = row[1], description: String = row[2], changed: Double = row[3]
+            guard let id = UUID(text: row[0]) else {
+                throw StoreError.unusableFile(path: path, reason: "the record of filter list '\(name)' is damaged")
+            }
+            return try withFilters(FilterList(id: id, name: name, description: description, whenChanged: Date(timeIntervalSince1970: changed)))
+        }
+    }
 
     /// Every filter list with its filters, by name.
     public func filterLists() throws -> [FilterList] {
-        try objects(FilterList.self, Self.listColumns + " ORDER BY name_key", [store]).map(withFilters)
+        try lists("1 ORDER BY name_key", [store])
     }
 
     public func filterList(named name: String) throws -> FilterList? {
-        try objects(FilterList.self, Self.listColumns + " AND name_key = ?", [store, ObjectName.key(name)]).first.map(withFilters)
+        try lists("name_key = ?", [store, ObjectName.key(name)]).first
     }
 
     public func filterList(id: UUID) throws -> FilterList? {
-        try objects(FilterList.self, Self.listColumns + " AND id = ?", [store, id.text]).first.map(withFilters)
+        try lists("id = ?", [store, id.text]).first
     }
 
     public func requireFilterList(named name: String) throws -> FilterList {
@@ -44,8 +53,9 @@ extension StoreTransaction {
     /// Adds a new filter list with its filters.
     public func insert(_ list: FilterList) throws {
         do { try list.validate() } catch { throw StoreError.invalid(error) }
-        try insertRow(kind: "filter list", name: list.name, "INSERT INTO filterlist (store, id, name_key, when_changed, body) VALUES (?, ?, ?, ?, ?)",
-                    [store, list.id.text, ObjectName.key(list.name), now.timeIntervalSince1970, encode(header(list))])
+        try insertRow(kind: "filter list", name: list.name,
+                      "INSERT INTO filterlist (store, id, name, name_key, description, when_changed) VALUES (?, ?, ?, ?, ?, ?)",
+                      [store, list.id.text, list.name, ObjectName.key(list.name), list.description, now.timeIntervalSince1970])
         try writeFilters(list.filters, of: list.id)
     }
 
@@ -56,8 +66,8 @@ extension StoreTransaction {
             throw StoreError.duplicateName(kind: "filter list", name: list.name, store: location)
         }
         try checkTunnelRules(using: list.id, accept: list.filters)
-        try execute("UPDATE filterlist SET name_key = ?, when_changed = ?, body = ? WHERE store = ? AND id = ?",
-                    [ObjectName.key(list.name), now.timeIntervalSince1970, encode(header(list)), store, list.id.text])
+        try execute("UPDATE filterlist SET name = ?, name_key = ?, description = ?, when_changed = ? WHERE store = ? AND id = ?",
+                    [list.name, ObjectName.key(list.name), list.description, now.timeIntervalSince1970, store, list.id.text])
         if db.changesCount == 0 { throw StoreError.notFound(kind: "filter list", name: list.name, store: location) }
         try execute("DELETE FROM filter WHERE store = ? AND filterlist_id = ?", [store, list.id.text])
         try writeFilters(list.filters, of: list.id)
@@ -79,12 +89,6 @@ extension StoreTransaction {
         let users = try ruleNames(where: "filterlist_id = ?", list.id)
         if !users.isEmpty { throw StoreError.inUse(object: list.objectName, users: users) }
         try execute("DELETE FROM filterlist WHERE store = ? AND id = ?", [store, list.id.text])
-    }
-
-    private func header(_ list: FilterList) -> FilterList {
-        var header = list
-        header.filters = []
-        return header
     }
 
     private func writeFilters(_ filters: [Filter], of listID: UUID) throws {

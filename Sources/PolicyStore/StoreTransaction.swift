@@ -125,5 +125,4 @@ protocol StoredObject: Codable {
 }
 
 extension IPsecPolicy: StoredObject { static var table: String { "policy" } }
-extension FilterList: StoredObject { static var table: String { "filter list" } }
 extension FilterAction: StoredObject { static var table: String { "filter action" } }

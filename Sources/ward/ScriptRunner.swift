@@ -12,15 +12,15 @@ struct ScriptRunner {
             console.error("\(path): cannot read the script file")
             return 1
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard String.validatingUTF8Bytes(data) else {
             console.error("\(path): not UTF-8 text")
             return 1
         }
         var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             do {
-                console.show(try session.execute(String(line)))
+                console.show(try session.execute(String(decoding: line, as: UTF8.self)))
             } catch {
                 session.abandon()
                 console.error("\(path):\(lineNumber): \(error.message)")
@@ -35,5 +35,20 @@ struct ScriptRunner {
             return 1
         }
         return 0
+    }
+}
+
+extension String {
+    /// Whether `bytes` are well-formed UTF-8.
+    static func validatingUTF8Bytes(_ bytes: Data) -> Bool {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
     }
 }
