@@ -56,7 +56,7 @@ extension BoundArguments {
         }
         var address: IPAddress
         var prefix: Int?
-        if text.contains("/") {
+        if text.contains(Character("/")) {
             guard let subnet = Subnet(text) else { throw fail(addressTag, "'\(text)' is not address/prefix") }
             guard maskText == nil else { throw fail(maskTag, "give the prefix either in \(addressTag) or in \(maskTag), not both") }
             address = subnet.network

@@ -20,6 +20,11 @@ public final class NetshSession {
     private var pushedContexts: [[String]] = []
     /// The store `ipsec static` commands work on (`set store`); local by default.
     public internal(set) var location: StoreLocation = .local
+    /// Set by a script runner that stops at the first error and then calls `abandon()`: a
+    /// failed command inside a batch need not be undone on its own, because the whole batch is.
+    public var discardsBatchOnError = false {
+        didSet { openedDatabase?.savepointPerCommand = !discardsBatchOnError }
+    }
     /// Set by `exit`, `quit` or `bye`.
     public private(set) var exitRequested = false
 
@@ -35,6 +40,7 @@ public final class NetshSession {
         if let openedDatabase { return openedDatabase }
         do {
             let database = try openDatabase()
+            database.savepointPerCommand = !discardsBatchOnError
             openedDatabase = database
             return database
         } catch {

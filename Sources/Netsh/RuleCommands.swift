@@ -75,10 +75,10 @@ extension StaticCommands {
         let name = try arguments.requiredString("name")
         try checkName(name, tag: "name", arguments)
         try session.write { transaction in
-            let policyID = try transaction.requirePolicyID(named: arguments.requiredString("policy"))
-            let listID = try transaction.requireFilterListID(named: arguments.requiredString("filterlist"))
-            let actionID = try transaction.requireFilterActionID(named: arguments.requiredString("filteraction"))
-            var rule = Rule(policyID: policyID, name: name, filterListID: listID, filterActionID: actionID)
+            let links = try transaction.ruleLinks(policy: arguments.requiredString("policy"),
+                                                  filterList: arguments.requiredString("filterlist"),
+                                                  filterAction: arguments.requiredString("filteraction"))
+            var rule = Rule(policyID: links.policy, name: name, filterListID: links.filterList, filterActionID: links.filterAction)
             try ruleSettings(&rule, arguments, session: session, transaction: transaction)
             try transaction.insert(rule)
         }

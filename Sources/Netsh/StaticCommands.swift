@@ -32,7 +32,7 @@ enum StaticCommands {
 
     static func checkDescription(_ arguments: BoundArguments) throws(NetshError) -> String? {
         guard let text = arguments.string("description") else { return nil }
-        if text.contains("\"") { throw arguments.fail("description", "must not contain a double quote") }
+        if text.contains(Character("\"")) { throw arguments.fail("description", "must not contain a double quote") }
         if text.count > 4096 { throw arguments.fail("description", "is longer than 4096 characters") }
         return text
     }

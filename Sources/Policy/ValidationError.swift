@@ -45,7 +45,7 @@ public enum ObjectName {
         if name.unicodeScalars.contains(where: { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) }) {
             throw ValidationError(field: field, "must not contain control characters")
         }
-        if name.contains("\"") {
+        if name.contains(Character("\"")) {
             throw ValidationError(field: field, "must not contain a double quote (netsh cannot quote it)")
         }
         if name.lowercased() == "all" {

@@ -19,6 +19,10 @@ public final class PolicyDatabase: @unchecked Sendable {
     private let queue: DatabaseQueue
     private let now: @Sendable () -> Date
     public private(set) var inBatch = false
+    /// Inside a batch, whether each `write` runs in its own savepoint, so that a failed command
+    /// is undone alone (interactive use). A script that discards the whole batch on its first
+    /// error turns this off and saves two statements per command.
+    public var savepointPerCommand = true
     /// The file or its directory cannot be written: reads work, writes throw `readOnly`.
     public let isReadOnly: Bool
 
@@ -152,7 +156,9 @@ public final class PolicyDatabase: @unchecked Sendable {
             let now = self.now()
             return try queue.writeWithoutTransaction { db in
                 var result: T?
-                if inBatch {
+                if inBatch && !savepointPerCommand {
+                    result = try body(StoreTransaction(db: db, location: location, now: now, path: self.path))
+                } else if inBatch {
                     try db.inSavepoint {
                         result = try body(StoreTransaction(db: db, location: location, now: now, path: self.path))
                         return .commit

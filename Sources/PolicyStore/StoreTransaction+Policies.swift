@@ -24,13 +24,6 @@ extension StoreTransaction {
         return policy
     }
 
-    /// The id of the policy called `name`, without decoding it; throws `notFound`.
-    public func requirePolicyID(named name: String) throws -> UUID {
-        guard let text = try value(String.self, "SELECT id FROM policy WHERE store = ? AND name_key = ?", [store, ObjectName.key(name)]),
-              let id = UUID(text: text) else { throw StoreError.notFound(kind: "policy", name: name, store: location) }
-        return id
-    }
-
     /// The assigned policy of this store, if any.
     public func assignedPolicy() throws -> IPsecPolicy? {
         try objects(IPsecPolicy.self, Self.policyColumns + " AND assigned = 1", [store]).first

@@ -41,19 +41,41 @@ extension StoreTransaction {
          AuthenticationMethod.storageText(rule.authenticationMethods), now.timeIntervalSince1970]
     }
 
-    /// Appends a rule to its policy after checking its links.
+    /// The ids of a rule's policy, filter list and filter action, found by name in one query;
+    /// throws `notFound` for the first that does not exist.
+    public func ruleLinks(policy: String, filterList: String, filterAction: String) throws -> (policy: UUID, filterList: UUID, filterAction: UUID) {
+        let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT (SELECT id FROM policy WHERE store = ?1 AND name_key = ?2),
+                   (SELECT id FROM filterlist WHERE store = ?1 AND name_key = ?3),
+                   (SELECT id FROM filteraction WHERE store = ?1 AND name_key = ?4)
+            """), arguments: [store, ObjectName.key(policy), ObjectName.key(filterList), ObjectName.key(filterAction)])
+        let ids = (0..<3).map { index in (row?[index] as String?).flatMap { UUID(text: $0) } }
+        guard let policyID = ids[0] else { throw StoreError.notFound(kind: "policy", name: policy, store: location) }
+        guard let listID = ids[1] else { throw StoreError.notFound(kind: "filter list", name: filterList, store: location) }
+        guard let actionID = ids[2] else { throw StoreError.notFound(kind: "filter action", name: filterAction, store: location) }
+        return (policyID, listID, actionID)
+    }
+
+    /// Appends a rule to its policy. SQLite's foreign keys check its links; only when one
+    /// fails is the missing object looked up, to name it.
     public func insert(_ rule: Rule) throws {
-        try checkLinks(rule)
-        try insertRow(kind: "rule", name: rule.name, """
-            INSERT INTO rule (store, id, policy_id, name, name_key, description, filterlist_id, filteraction_id, tunnel, conntype,
-                              active, authentication, when_changed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, StatementArguments([store, rule.id.text, rule.policyID.text] + ruleArguments(rule)))
+        try validateRule(rule)
+        do {
+            try insertRow(kind: "rule", name: rule.name, """
+                INSERT INTO rule (store, id, policy_id, name, name_key, description, filterlist_id, filteraction_id, tunnel, conntype,
+                                  active, authentication, when_changed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, StatementArguments([store, rule.id.text, rule.policyID.text] + ruleArguments(rule)))
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+            try checkLinks(rule)
+            throw error
+        }
         try touchPolicy(rule.policyID)
     }
 
     /// Replaces a stored rule (matched by id), keeping its position.
     public func update(_ rule: Rule) throws {
+        try validateRule(rule)
         try checkLinks(rule)
         if try exists("SELECT 1 FROM rule WHERE store = ? AND policy_id = ? AND name_key = ? AND id != ?",
                       [store, rule.policyID.text, ObjectName.key(rule.name), rule.id.text]) {
@@ -75,8 +97,16 @@ extension StoreTransaction {
 
     /// The rule's policy, filter list and filter action exist; a tunnel rule's list has no
     /// mirrored filter (only then is the list read).
-    private func checkLinks(_ rule: Rule) throws {
+    /// The rule on its own, and a tunnel rule against its filter list (no mirrored filters).
+    private func validateRule(_ rule: Rule) throws {
         do { try rule.validate() } catch { throw StoreError.invalid(error) }
+        if rule.isTunnel, let list = try filterList(id: rule.filterListID) {
+            do { try rule.validateTunnel(filterList: list) } catch { throw StoreError.invalid(error) }
+        }
+    }
+
+    /// Throws `notFound` naming the first of the rule's links that does not exist.
+    private func checkLinks(_ rule: Rule) throws {
         let found = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM policy WHERE store = ?1 AND id = ?2),
                    EXISTS (SELECT 1 FROM filterlist WHERE store = ?1 AND id = ?3),
@@ -90,9 +120,6 @@ extension StoreTransaction {
         }
         guard found[2] as Bool else {
             throw StoreError.notFound(kind: "filter action", name: "{\(rule.filterActionID.text)}", store: location)
-        }
-        if rule.isTunnel, let list = try filterList(id: rule.filterListID) {
-            do { try rule.validateTunnel(filterList: list) } catch { throw StoreError.invalid(error) }
         }
     }
 }

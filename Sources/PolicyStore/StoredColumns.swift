@@ -71,7 +71,7 @@ extension AuthenticationMethod {
     }
 
     private static func unescape(_ text: Substring) -> String {
-        guard text.contains("%") else { return String(text) }
+        guard text.contains(Character("%")) else { return String(text) }
         return text.replacingOccurrences(of: "%0A", with: "\n").replacingOccurrences(of: "%0D", with: "\r")
             .replacingOccurrences(of: "%25", with: "%")
     }

@@ -16,6 +16,7 @@ struct ScriptRunner {
             console.error("\(path): not UTF-8 text")
             return 1
         }
+        session.discardsBatchOnError = true
         var lineNumber = 0
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1

@@ -76,6 +76,8 @@ final class NetshHarness {
 
     /// Runs a script the way `ward -f` does: every line, stopping at the first error.
     func runScript(_ text: String) throws {
+        session.discardsBatchOnError = true
+        defer { session.discardsBatchOnError = false }
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             do { _ = try session.execute(String(line)) } catch {
                 session.abandon()
