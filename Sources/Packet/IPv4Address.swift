@@ -15,15 +15,27 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses dotted-quad notation; returns nil for anything else.
     public init?(_ text: some StringProtocol) {
-        var octets: [UInt32] = []
-        octets.reserveCapacity(4)
-        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let octet = UInt32(part), octet <= 255 else { return nil }
-            octets.append(octet)
+        var result: UInt32 = 0
+        var octet: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                result = result << 8 | octet
+                octet = 0
+                digits = 0
+                dots += 1
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                digits += 1
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                guard digits <= 3, octet <= 255 else { return nil }
+            } else {
+                return nil
+            }
         }
-        guard octets.count == 4 else { return nil }
-        value = octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3]
+        guard dots == 3, digits > 0 else { return nil }
+        value = result << 8 | octet
     }
 
     /// The four octets in network order.
