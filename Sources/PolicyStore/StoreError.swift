@@ -24,7 +24,12 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Any other SQLite failure.
     case database(path: String, message: String)
 
+    /// One line, whatever SQLite's own message held.
     public var description: String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    private var text: String {
         switch self {
         case .invalid(let error): return error.description
         case let .notFound(kind, name, store): return "\(kind) '\(name)' does not exist in the \(store.rawValue) store"

@@ -105,6 +105,32 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: foreign, encoding: .utf8), "just text, not a database\n")
     }
 
+    func testDamagedStoreIsRefusedAndLeftAsItWas() throws {
+        let directory = try temporaryDirectory(self)
+        let store = directory.appendingPathComponent("p.db").path
+        let script = directory.appendingPathComponent("fill.txt")
+        try (0..<300).map { "ipsec static add filter filterlist=L\($0) srcaddr=me dstaddr=10.77.1.\($0 % 250 + 1) description=\"filler \($0)\"" }
+            .joined(separator: "\n").write(to: script, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try WardProcess.run(["--store", store, "-f", script.path]).status, 0)
+        // Overwrite the headers of b-tree pages, as a failing disk would.
+        let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: store)[.size] as? Int)
+        XCTAssertGreaterThan(size, 10 * 4096)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: store))
+        for page in stride(from: 3, to: size / 4096, by: 3) {
+            try handle.seek(toOffset: UInt64(page * 4096))
+            handle.write(Data(repeating: 0xA5, count: 12))
+        }
+        try handle.close()
+        let damaged = try Data(contentsOf: URL(fileURLWithPath: store))
+        for arguments in [["ipsec", "static", "add", "filterlist", "name=New"], ["ipsec", "static", "show", "all"]] {
+            let result = try WardProcess.run(["--store", store] + arguments)
+            XCTAssertEqual(result.status, 1)
+            XCTAssertTrue(result.stderr.hasPrefix("ward: store \(store): the database is damaged"), result.stderr)
+            XCTAssertEqual(result.stderr.filter { $0 == "\n" }.count, 1, "one line")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: store)), damaged)
+    }
+
     func testReadOnlyStoreRefusesWritesAndStaysAsItWas() throws {
         let directory = try temporaryDirectory(self)
         let store = directory.appendingPathComponent("p.db").path
