@@ -19,7 +19,7 @@ public struct Filter: Hashable, Codable, Sendable {
     public var destinationPort: UInt16
     public var mirrored: Bool
 
-    public init(id: UUID = UUID(), description: String = "", source: FilterAddress, destination: FilterAddress,
+    public init(id: UUID = .random(), description: String = "", source: FilterAddress, destination: FilterAddress,
                 sourceDNSName: String? = nil, destinationDNSName: String? = nil,
                 protocolSelector: ProtocolSelector = .any, sourcePort: UInt16 = 0, destinationPort: UInt16 = 0,
                 mirrored: Bool = true) {
@@ -70,7 +70,7 @@ public struct FilterList: Hashable, Codable, Sendable {
     public var filters: [Filter]
     public var whenChanged: Date
 
-    public init(id: UUID = UUID(), name: String, description: String = "", filters: [Filter] = [],
+    public init(id: UUID = .random(), name: String, description: String = "", filters: [Filter] = [],
                 whenChanged: Date = Date(timeIntervalSince1970: 0)) {
         self.id = id
         self.name = name

@@ -20,7 +20,7 @@ public struct FilterAction: Hashable, Codable, Sendable {
     public var securityMethods: [QuickModeSecurityMethod]
     public var whenChanged: Date
 
-    public init(id: UUID = UUID(), name: String, description: String = "", action: Action = .negotiate,
+    public init(id: UUID = .random(), name: String, description: String = "", action: Action = .negotiate,
                 quickModePFS: Bool = false, inboundPassthrough: Bool = false, fallbackToClear: Bool = false,
                 securityMethods: [QuickModeSecurityMethod] = QuickModeSecurityMethod.requireSecurityDefaults,
                 whenChanged: Date = Date(timeIntervalSince1970: 0)) {

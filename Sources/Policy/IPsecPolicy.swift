@@ -18,7 +18,7 @@ public struct IPsecPolicy: Hashable, Codable, Sendable {
     /// Polling interval bounds in minutes: 5 minutes to 30 days.
     public static let pollingIntervalRange = 5...43_200
 
-    public init(id: UUID = UUID(), name: String, description: String = "",
+    public init(id: UUID = .random(), name: String, description: String = "",
                 pollingIntervalMinutes: Int = defaultPollingIntervalMinutes, assigned: Bool = false,
                 isakmp: ISAKMPSettings = ISAKMPSettings(), defaultResponseRule: DefaultResponseRule = DefaultResponseRule(),
                 whenChanged: Date = Date(timeIntervalSince1970: 0)) {

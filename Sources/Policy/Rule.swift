@@ -31,7 +31,7 @@ public struct Rule: Hashable, Codable, Sendable {
     public var authenticationMethods: [AuthenticationMethod]
     public var whenChanged: Date
 
-    public init(id: UUID = UUID(), policyID: UUID, name: String, description: String = "",
+    public init(id: UUID = .random(), policyID: UUID, name: String, description: String = "",
                 filterListID: UUID, filterActionID: UUID, tunnelEndpoint: IPAddress? = nil,
                 connectionType: ConnectionType = .all, active: Bool = true,
                 authenticationMethods: [AuthenticationMethod] = AuthenticationMethod.defaults,

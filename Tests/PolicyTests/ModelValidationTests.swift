@@ -74,3 +74,15 @@ final class ModelValidationTests: XCTestCase {
         XCTAssertTrue(require.inboundPassthrough && !require.fallbackToClear)
     }
 }
+
+final class ObjectIDTests: XCTestCase {
+    func testRandomIdsAreVersion4AndDistinct() {
+        let ids = (0..<1000).map { _ in UUID.random() }
+        XCTAssertEqual(Set(ids).count, 1000)
+        for id in ids.prefix(20) {
+            let text = Array(id.uuidString)
+            XCTAssertEqual(text[14], "4", id.uuidString)
+            XCTAssertTrue("89AB".contains(text[19]), id.uuidString)
+        }
+    }
+}
