@@ -19,6 +19,33 @@ struct ShowFormatter {
     let transaction: StoreTransaction
     let options: Options
     let resolver: NameResolver
+    /// Filter lists and actions by id, read once per command: many rules share them.
+    private let cache = LinkedObjects()
+
+    init(transaction: StoreTransaction, options: Options, resolver: NameResolver) {
+        self.transaction = transaction
+        self.options = options
+        self.resolver = resolver
+    }
+
+    private final class LinkedObjects {
+        var lists: [UUID: FilterList?] = [:]
+        var actions: [UUID: FilterAction?] = [:]
+    }
+
+    func filterList(id: UUID) throws -> FilterList? {
+        if let cached = cache.lists[id] { return cached }
+        let list = try transaction.filterList(id: id)
+        cache.lists[id] = list
+        return list
+    }
+
+    func filterAction(id: UUID) throws -> FilterAction? {
+        if let cached = cache.actions[id] { return cached }
+        let action = try transaction.filterAction(id: id)
+        cache.actions[id] = action
+        return action
+    }
 
     var storeName: String { transaction.location.displayName }
 
@@ -74,8 +101,8 @@ struct ShowFormatter {
     // MARK: Rules
 
     func rule(_ rule: Rule, id: Int, policy: IPsecPolicy) throws -> String {
-        let list = try transaction.filterList(id: rule.filterListID)
-        let action = try transaction.filterAction(id: rule.filterActionID)
+        let list = try filterList(id: rule.filterListID)
+        let action = try filterAction(id: rule.filterActionID)
         var pairs: [(String, String)] = [("Rule ID", "\(id)"), ("Rule Name", rule.name), ("Description", rule.description)]
         if options.verbose { pairs += [("Last Modified", ShowLayout.time(rule.whenChanged)), ("GUID", ShowLayout.guid(rule.id))] }
         pairs += [
@@ -109,8 +136,8 @@ struct ShowFormatter {
         var rows: [[String]] = []
         for (id, rule) in rules {
             rows.append([
-                "\(id)", rule.name, try transaction.filterList(id: rule.filterListID)?.name ?? "<missing>",
-                try transaction.filterAction(id: rule.filterActionID)?.name ?? "<missing>",
+                "\(id)", rule.name, try filterList(id: rule.filterListID)?.name ?? "<missing>",
+                try filterAction(id: rule.filterActionID)?.name ?? "<missing>",
                 rule.tunnelEndpoint?.description ?? "NONE", rule.connectionType.rawValue.uppercased(),
                 ShowLayout.yesNo(rule.active), rule.authenticationMethods.map(shortAuthentication).joined(separator: ","),
             ])

@@ -42,11 +42,9 @@ struct ShowLayout {
 
     /// UTC, to the second: stable across machines and time zones.
     static func time(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        return formatter.string(from: date)
+        let parts = Calendar.utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
+        return "\(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day)) \(two(parts.hour)):\(two(parts.minute)):\(two(parts.second)) UTC"
     }
 
     static func guid(_ id: UUID) -> String { "{\(id.uuidString)}" }
@@ -58,4 +56,13 @@ extension String {
         while text.last == " " { text.removeLast() }
         return text
     }
+}
+
+extension Calendar {
+    /// Gregorian in UTC: `show` prints times the same on every machine.
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
 }
