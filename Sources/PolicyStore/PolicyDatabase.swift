@@ -7,8 +7,11 @@ import Policy
 /// Every `write` is one transaction (`BEGIN IMMEDIATE`, so two `ward` processes serialise
 /// instead of corrupting each other). Between `beginBatch()` and `commitBatch()` the writes
 /// share one transaction, each command inside its own savepoint so a failed command leaves the
-/// batch as it was before it; a process that dies mid-batch leaves the store as before the
+/// batch as it was before it (unless `savepointPerCommand` is off); a process that dies mid-batch leaves the store as before the
 /// batch (SQLite's journal discards the open transaction).
+///
+/// One instance serves one session at a time (the `ward` shell, a test); it is `Sendable` so it
+/// can be handed to the thread that uses it, not shared between threads.
 public final class PolicyDatabase: @unchecked Sendable {
     /// `/var/lib/ward/policy.db`, overridden by `WARD_STORE`.
     public static var defaultPath: String {
@@ -87,6 +90,9 @@ public final class PolicyDatabase: @unchecked Sendable {
             // An up-to-date store needs no write lock to open (another process may hold it for
             // a batch); only creation and upgrades write.
             let version = try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+            if version > Schema.version {
+                throw StoreError.unusableFile(path: path, reason: "written by a newer Ward (schema \(version); this one knows \(Schema.version))")
+            }
             if version == Schema.version {
                 try queue.read { db in
                     try Self.checkTables(db, path: path)
@@ -101,12 +107,12 @@ public final class PolicyDatabase: @unchecked Sendable {
                     return .commit
                 }
             }
-        } catch {
-            let mapped = StoreError.from(error, path: path)
+        } catch let error as DatabaseError where !writable && error.resultCode == .SQLITE_CANTOPEN {
             // SQLite cannot open a WAL database on a read-only file system unless its -shm file
             // exists; report the cause the administrator can act on.
-            if !writable, case .unusableFile = mapped, exists { throw StoreError.readOnly(path: path) }
-            throw mapped
+            throw StoreError.readOnly(path: path)
+        } catch {
+            throw StoreError.from(error, path: path)
         }
     }
 
