@@ -114,8 +114,12 @@ public final class NetshSession {
                 return CommandOutput(ContextTable.help(for: path, topic: []))
             case "pushd":
                 pushedContexts.append(context)
-                let rest = String(trimmed.dropFirst("pushd".count))
-                return try execute(rest)
+                do {
+                    return try execute(String(trimmed.dropFirst("pushd".count)))
+                } catch {
+                    pushedContexts.removeLast()
+                    throw error
+                }
             case "popd":
                 guard let previous = pushedContexts.popLast() else { throw NetshError("popd: no context was pushed") }
                 context = previous

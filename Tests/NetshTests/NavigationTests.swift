@@ -18,6 +18,8 @@ final class NavigationTests: XCTestCase {
         h.run("popd")
         XCTAssertEqual(h.session.context, [])
         h.fails("popd", "no context was pushed")
+        h.fails("pushd ipsec dynamic", "ipsec dynamic context")
+        h.fails("popd", "no context was pushed")
         h.run("exit")
         XCTAssertTrue(h.session.exitRequested)
     }
