@@ -10,7 +10,12 @@ scripts/setup.sh
 swift build --product ward
 ward="$(swift build --show-bin-path)/ward"
 export WARD_STORE="$(mktemp -d /tmp/ward-demo.XXXXXX)/policy.db"
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+# Prints a command as an administrator would type it, then runs it.
+step() {
+    local shown=("ward" "${@:2}")
+    printf '\n\033[1m$'; printf ' %q' "${shown[@]}"; printf '\033[0m\n'
+    "$@"
+}
 
 step "$ward" -f examples/server-isolation.txt
 step "$ward" ipsec static show policy all format=table
