@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// Ward: policy-based IPsec for Linux. Module map: ../shared/DESIGN.md (copied to Docs/design.md).
+// Ward: policy-based IPsec for Linux. Module map: Docs/design.md.
 import PackageDescription
 
 let package = Package(
