@@ -15,6 +15,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "Packet"),
+        // The system libcrypto (OpenSSL 3): ciphers, MACs, AEADs, Diffie-Hellman.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "Transforms", dependencies: ["COpenSSL"]),
         .target(name: "Policy", dependencies: ["Packet"]),
         .target(name: "PolicyStore", dependencies: [
             "Policy", "Packet",
@@ -26,6 +29,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
+        .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],
