@@ -18,6 +18,7 @@ let package = Package(
         // The system libcrypto (OpenSSL 3): ciphers, MACs, AEADs, Diffie-Hellman.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Transforms", dependencies: ["COpenSSL"]),
+        .target(name: "ESP", dependencies: ["Packet", "Transforms"]),
         .target(name: "Policy", dependencies: ["Packet"]),
         .target(name: "PolicyStore", dependencies: [
             "Policy", "Packet",
@@ -30,6 +31,7 @@ let package = Package(
         ]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
+        .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],

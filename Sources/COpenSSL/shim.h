@@ -10,4 +10,5 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #endif

@@ -25,10 +25,10 @@ public protocol AEADCipher: AnyObject {
     /// Encrypts `data` in place and writes the tag.
     func seal(_ data: UnsafeMutableRawBufferPointer, iv: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer,
               tag: UnsafeMutableRawBufferPointer) throws(TransformError)
-    /// Decrypts `data` in place; throws `authenticationFailed` when the tag does not verify
-    /// (the plaintext must then be discarded).
+    /// Decrypts `data` in place; returns false when the tag does not verify (the contents of
+    /// `data` must then be discarded).
     func open(_ data: UnsafeMutableRawBufferPointer, iv: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer,
-              tag: UnsafeRawBufferPointer) throws(TransformError)
+              tag: UnsafeRawBufferPointer) throws(TransformError) -> Bool
 }
 
 /// An integrity transform (HMAC truncated to the ICV length), fed in pieces so AH can hash

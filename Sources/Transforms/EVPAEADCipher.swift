@@ -64,8 +64,8 @@ final class EVPAEADCipher: AEADCipher {
     }
 
     func open(_ data: UnsafeMutableRawBufferPointer, iv: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer,
-              tag: UnsafeRawBufferPointer) throws(TransformError) {
-        guard tag.count == 16 else { throw .authenticationFailed }
+              tag: UnsafeRawBufferPointer) throws(TransformError) -> Bool {
+        guard tag.count == 16 else { return false }
         try setNonce(decryptContext, iv: iv, direction: 0)
         guard EVP_CIPHER_CTX_ctrl(decryptContext, EVP_CTRL_AEAD_SET_TAG, 16, UnsafeMutableRawPointer(mutating: tag.baseAddress)) == 1 else {
             throw .fromLibcrypto("set tag")
@@ -75,8 +75,9 @@ final class EVPAEADCipher: AEADCipher {
         var written: Int32 = 0
         guard EVP_CipherFinal_ex(decryptContext, &scratch, &written) == 1 else {
             ERR_clear_error()
-            throw .authenticationFailed
+            return false
         }
+        return true
     }
 
     private func process(_ context: OpaquePointer, _ data: UnsafeMutableRawBufferPointer, aad: UnsafeRawBufferPointer) throws(TransformError) {

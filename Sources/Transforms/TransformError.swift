@@ -8,8 +8,6 @@ public enum TransformError: Error, Equatable, Sendable, CustomStringConvertible 
     case badIVLength(expected: Int, got: Int)
     /// The data is not a whole number of cipher blocks.
     case notBlockAligned(length: Int, blockSize: Int)
-    /// An AEAD tag or ICV did not verify.
-    case authenticationFailed
     /// libcrypto refused; the text is its error queue's first entry.
     case libcrypto(String)
 
@@ -18,7 +16,6 @@ public enum TransformError: Error, Equatable, Sendable, CustomStringConvertible 
         case let .badKeyLength(algorithm, expected, got): "\(algorithm) needs \(expected) bytes of key material, got \(got)"
         case let .badIVLength(expected, got): "IV must be \(expected) bytes, got \(got)"
         case let .notBlockAligned(length, blockSize): "\(length) bytes is not a multiple of the \(blockSize)-byte block"
-        case .authenticationFailed: "integrity check failed"
         case .libcrypto(let text): "libcrypto: \(text)"
         }
     }

@@ -81,22 +81,23 @@ final class KnownAnswerTests: XCTestCase {
                 } } }
             }
             XCTAssertEqual((buffer + tag).hexString, sealed, "\(algorithm) seal", file: file, line: line)
-            try buffer.withUnsafeMutableBytes { data in
+            let opened = try buffer.withUnsafeMutableBytes { data in
                 try iv.withUnsafeBytes { iv in try aad.withUnsafeBytes { aad in try tag.withUnsafeBytes {
                     try cipher.open(data, iv: iv, aad: aad, tag: $0)
                 } } }
             }
+            XCTAssertTrue(opened, file: file, line: line)
             XCTAssertEqual(buffer, plaintext, "\(algorithm) open", file: file, line: line)
         }
         // A flipped tag bit fails.
         var buffer = hex(String(sealed.dropLast(32)))
         var tag = hex(String(sealed.suffix(32)))
         tag[0] ^= 1
-        XCTAssertThrowsError(try buffer.withUnsafeMutableBytes { data in
+        XCTAssertFalse(try buffer.withUnsafeMutableBytes { data in
             try iv.withUnsafeBytes { iv in try aad.withUnsafeBytes { aad in try tag.withUnsafeBytes {
                 try cipher.open(data, iv: iv, aad: aad, tag: $0)
             } } }
-        }) { XCTAssertEqual($0 as? TransformError, .authenticationFailed, file: file, line: line) }
+        }, "a flipped tag bit fails", file: file, line: line)
     }
 
     static let gcmPlaintext = hex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255")
