@@ -2,11 +2,12 @@
 # Installs the Debian packages Ward needs to build and test (idempotent; needs root or sudo).
 #   libsqlite3-dev  SQLite for GRDB (the policy stores)
 #   libssl-dev      the system libcrypto (OpenSSL 3) behind Transforms; pkg-config finds it
+#   python3-scapy   scapy's IPsec layer, the independent ESP/AH oracle of the ESP tests
 #   sqlite3         the sqlite3 CLI, used by tests to craft foreign and future-schema files
 #   util-linux      unshare, used by the read-only store test when running as root
 #   bc              arithmetic in the benchmark script
 set -euo pipefail
-packages=(libsqlite3-dev libssl-dev pkg-config sqlite3 util-linux bc)
+packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy sqlite3 util-linux bc)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
