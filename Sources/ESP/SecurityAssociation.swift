@@ -172,6 +172,9 @@ public final class SecurityAssociation {
         return nil
     }
 
+    /// Moves the outbound sequence counter (tests that cross the 2^32 boundary).
+    public func testingSetSequence(_ value: UInt64) { sequence = value }
+
     /// Whether the hard lifetime is over.
     public func isExpired(now: Double) -> Bool {
         let life = parameters.lifetime
