@@ -8,6 +8,9 @@ let package = Package(
     products: [
         .executable(name: "ward", targets: ["ward"]),
         .library(name: "Netsh", targets: ["Netsh"]),
+        .library(name: "ESP", targets: ["ESP"]),
+        .library(name: "Packet", targets: ["Packet"]),
+        .library(name: "Transforms", targets: ["Transforms"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
