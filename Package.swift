@@ -32,6 +32,9 @@ let package = Package(
             "Netsh", "PolicyStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Benchmarks: separate commands, not tests.
+        .target(name: "MallocCounter"),
+        .executableTarget(name: "ward-esp-bench", dependencies: ["ESP", "Transforms", "Packet", "COpenSSL", "MallocCounter"]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet"], exclude: ["Oracles"]),

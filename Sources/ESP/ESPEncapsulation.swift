@@ -7,10 +7,32 @@ public protocol IVSource: AnyObject {
     func fill(_ iv: UnsafeMutableRawBufferPointer) throws(TransformError)
 }
 
-/// Random IVs from libcrypto (RFC 3602 §2.1: CBC IVs must be unpredictable).
+/// Random IVs from libcrypto's DRBG (RFC 3602 §2.1: CBC IVs must be unpredictable), drawn
+/// 4 KiB at a time: one RAND_bytes call costs about as much as encrypting a packet, so a pool
+/// serves 256 AES IVs per call. Used bytes are wiped. One source per thread.
 public final class RandomIVSource: IVSource {
-    public init() {}
-    public func fill(_ iv: UnsafeMutableRawBufferPointer) throws(TransformError) { try RandomBytes.fill(iv) }
+    private static let poolSize = 4096
+    private let pool: UnsafeMutableRawBufferPointer
+    @exclusivity(unchecked) private var next: Int
+
+    public init() {
+        pool = .allocate(byteCount: Self.poolSize, alignment: 16)
+        next = Self.poolSize
+    }
+
+    deinit { pool.deallocate() }
+
+    public func fill(_ iv: UnsafeMutableRawBufferPointer) throws(TransformError) {
+        guard iv.count <= Self.poolSize else { return try RandomBytes.fill(iv) }
+        if next + iv.count > Self.poolSize {
+            try RandomBytes.fill(pool)
+            next = 0
+        }
+        let slice = UnsafeMutableRawBufferPointer(rebasing: pool[next..<(next + iv.count)])
+        iv.copyMemory(from: UnsafeRawBufferPointer(slice))
+        slice.initializeMemory(as: UInt8.self, repeating: 0)
+        next += iv.count
+    }
 }
 
 extension SecurityAssociation {

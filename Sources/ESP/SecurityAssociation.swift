@@ -88,16 +88,18 @@ public final class SecurityAssociation {
     let cipher: (any Cipher)?
     let aead: (any AEADCipher)?
     let authenticator: (any Authenticator)?
+    // Per-packet state. An SA is used by one thread at a time (the datapath serialises an SA's
+    // packets), so the dynamic exclusivity checks are dropped: they cost more than the crypto.
     /// Outbound: the last sequence number sent.
-    public internal(set) var sequence: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var sequence: UInt64 = 0
     /// Inbound: received sequence numbers.
-    public internal(set) var window: AntiReplayWindow?
-    public internal(set) var statistics = IPsecStatistics()
+    @exclusivity(unchecked) public internal(set) var window: AntiReplayWindow?
+    @exclusivity(unchecked) public internal(set) var statistics = IPsecStatistics()
     /// Payload bytes carried, for the byte lifetime.
-    public internal(set) var bytes: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var bytes: UInt64 = 0
     public let createdAt: Double
-    private var softReported = false
-    private var hardReported = false
+    @exclusivity(unchecked) private var softReported = false
+    @exclusivity(unchecked) private var hardReported = false
 
     /// Creates the SA and its transforms; `now` is the caller's clock in seconds.
     public init(_ parameters: SAParameters, now: Double) throws(ESPError) {

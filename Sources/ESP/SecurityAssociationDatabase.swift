@@ -11,7 +11,7 @@ public final class SecurityAssociationDatabase {
 
     private var inbound: [Key: SecurityAssociation] = [:]
     /// Rejections that belong to no SA (unknown SPI, malformed headers) and the totals.
-    public private(set) var statistics = IPsecStatistics()
+    @exclusivity(unchecked) public private(set) var statistics = IPsecStatistics()
 
     public init() {}
 
@@ -32,9 +32,10 @@ public final class SecurityAssociationDatabase {
 
     /// What an inbound packet turned out to be.
     public enum Inbound: Equatable {
-        /// The buffer now holds the inner packet, which arrived protected by these SAs (outermost
-        /// first); a lifetime event is reported when an SA crossed a limit.
-        case packet(spis: [UInt32], event: LifetimeEvent?)
+        /// The buffer now holds the inner packet, which arrived protected by the SA `spi` and,
+        /// in an AH+ESP bundle, inside it by `innerSPI`; a lifetime event is reported when an SA
+        /// crossed a limit.
+        case packet(spi: UInt32, innerSPI: UInt32?, event: LifetimeEvent?)
         /// A dummy packet (next header 59), dropped.
         case dummy(spi: UInt32)
         /// UDP 4500 with the non-ESP marker: an IKE message for the IKE module (RFC 3948 §2.2);
@@ -54,13 +55,14 @@ public final class SecurityAssociationDatabase {
     /// 4. verify the ICV (or open the AEAD) before anything is decrypted or believed;
     /// 5. decrypt, check the trailer, mark the sequence number seen;
     /// 6. restore the inner packet (tunnel) or the original header (transport);
-    /// 7. repeat while the result is again addressed to an SA (AH+ESP bundles).
+    /// 7. repeat once more when the result is again addressed to an SA (AH+ESP bundles; deeper
+    ///    nesting is left to the caller, which may call again).
     ///
     /// Every failure is counted against the SA (or this database) and thrown.
     public func decapsulate(_ buffer: PacketBuffer, now: Double, udpEncapsulationPort: UInt16 = 4500) throws(ESPError) -> Inbound {
-        var spis: [UInt32] = []
+        var outer: UInt32?
         var event: LifetimeEvent?
-        while true {
+        for _ in 0..<2 {
             let located: Located
             do throws(ESPError) {
                 located = try locate(buffer, udpEncapsulationPort: udpEncapsulationPort)
@@ -70,7 +72,7 @@ public final class SecurityAssociationDatabase {
             }
             switch located {
             case .none:
-                return spis.isEmpty ? .notIPsec : .packet(spis: spis, event: event)
+                return outer.map { .packet(spi: $0, innerSPI: nil, event: event) } ?? .notIPsec
             case .ike: return .ike
             case .keepalive: return .natKeepalive
             case let .header(layout, securityProtocol, offset, udp):
@@ -82,23 +84,24 @@ public final class SecurityAssociationDatabase {
                     throw .malformed(error)
                 }
                 guard let sa = lookup(spi: spi, destination: layout.destination, securityProtocol: securityProtocol) else {
-                    if spis.isEmpty {
+                    guard let outer else {
                         statistics.count(.unknownSPI(spi: spi))
                         throw .unknownSPI(spi: spi)
                     }
-                    return .packet(spis: spis, event: event)  // an inner layer for someone else
+                    return .packet(spi: outer, innerSPI: nil, event: event)  // an inner layer for someone else
                 }
                 do throws(ESPError) {
                     let result = securityProtocol == .esp
                         ? try sa.decapsulateESP(buffer, layout: layout, espOffset: offset, udpLength: udp ? 8 : 0, now: now)
                         : try sa.decapsulateAH(buffer, layout: layout, ahOffset: offset, now: now)
-                    spis.append(spi)
                     if let happened = result.event { event = happened }
                     statistics.packetsReceived += 1
                     if result.dummy {
                         statistics.dummyPacketsDropped += 1
                         return .dummy(spi: spi)
                     }
+                    if let outer { return .packet(spi: outer, innerSPI: spi, event: event) }
+                    outer = spi
                 } catch {
                     sa.statistics.count(error)
                     statistics.count(error)
@@ -106,6 +109,7 @@ public final class SecurityAssociationDatabase {
                 }
             }
         }
+        return outer.map { .packet(spi: $0, innerSPI: nil, event: event) } ?? .notIPsec
     }
 
     enum Located {

@@ -7,11 +7,14 @@
 public final class PacketBuffer {
     /// Bytes the allocation holds.
     public let capacity: Int
-    private let storage: UnsafeMutableRawPointer
+    @usableFromInline let storage: UnsafeMutableRawPointer
+    // The bounds are read on every header access: `@exclusivity(unchecked)` drops the dynamic
+    // exclusivity bookkeeping (a quarter of the per-packet time); a buffer belongs to one
+    // thread at a time, so overlapping accesses cannot happen.
     /// Offset of the packet's first byte in the allocation.
-    public private(set) var start: Int
+    @exclusivity(unchecked) public internal(set) var start: Int
     /// Offset one past the packet's last byte in the allocation.
-    public private(set) var end: Int
+    @exclusivity(unchecked) public internal(set) var end: Int
 
     /// - Parameters:
     ///   - capacity: total bytes (default: a maximum IPv4/IPv6 packet plus room for headers).
@@ -28,6 +31,7 @@ public final class PacketBuffer {
     deinit { storage.deallocate() }
 
     /// Bytes in the packet.
+    @inlinable
     public var count: Int { end - start }
     /// Free bytes before the packet.
     public var headroom: Int { start }
@@ -35,9 +39,11 @@ public final class PacketBuffer {
     public var tailroom: Int { capacity - end }
 
     /// The packet's bytes (valid until the next prepend/append/remove).
+    @inlinable
     public var bytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: storage + start, count: count) }
 
     /// The packet's bytes from `offset` for `length` bytes, or a `truncated` error.
+    @inlinable
     public func region(_ offset: Int, _ length: Int, field: StaticString = "packet") throws(PacketError) -> UnsafeMutableRawBufferPointer {
         guard offset >= 0, length >= 0, offset <= count, length <= count - offset else {
             throw .truncated(field: field, offset: offset, needed: length, available: max(0, count - offset))
@@ -57,10 +63,15 @@ public final class PacketBuffer {
         guard headroom + packet.count <= capacity else { throw .noRoom(needed: packet.count, available: capacity - headroom) }
         start = headroom
         end = headroom + packet.count
-        var offset = start
-        for byte in packet {
-            storage.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
-            offset += 1
+        let copied: Void? = packet.withContiguousStorageIfAvailable { bytes in
+            (storage + start).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        }
+        if copied == nil {
+            var offset = start
+            for byte in packet {
+                storage.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
+                offset += 1
+            }
         }
     }
 
@@ -106,30 +117,36 @@ public final class PacketBuffer {
         (storage + start + destination).copyMemory(from: storage + start + source, byteCount: length)
     }
 
+    @inlinable
     public func uint8(at offset: Int, field: StaticString = "packet") throws(PacketError) -> UInt8 {
         try region(offset, 1, field: field).load(as: UInt8.self)
     }
 
+    @inlinable
     public func uint16(at offset: Int, field: StaticString = "packet") throws(PacketError) -> UInt16 {
         let r = try region(offset, 2, field: field)
         return UInt16(r[0]) << 8 | UInt16(r[1])
     }
 
+    @inlinable
     public func uint32(at offset: Int, field: StaticString = "packet") throws(PacketError) -> UInt32 {
         let r = try region(offset, 4, field: field)
         return UInt32(r[0]) << 24 | UInt32(r[1]) << 16 | UInt32(r[2]) << 8 | UInt32(r[3])
     }
 
+    @inlinable
     public func setUInt8(_ value: UInt8, at offset: Int) throws(PacketError) {
         try region(offset, 1)[0] = value
     }
 
+    @inlinable
     public func setUInt16(_ value: UInt16, at offset: Int) throws(PacketError) {
         let r = try region(offset, 2)
         r[0] = UInt8(value >> 8)
         r[1] = UInt8(truncatingIfNeeded: value)
     }
 
+    @inlinable
     public func setUInt32(_ value: UInt32, at offset: Int) throws(PacketError) {
         let r = try region(offset, 4)
         r[0] = UInt8(value >> 24)

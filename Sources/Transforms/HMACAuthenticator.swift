@@ -1,56 +1,105 @@
 import COpenSSL
 
-/// HMAC through libcrypto's EVP_MAC, keyed once per SA; `begin()` re-initialises with the same
-/// key (EVP_MAC_init with a NULL key), so a packet costs no allocation.
+/// HMAC (RFC 2104) with the keyed inner and outer digest states computed once per SA.
+///
+/// A packet copies the inner state into a scratch state, absorbs the packet, finishes, then does
+/// the same with the outer state over the inner digest: two struct copies and no allocation
+/// (libcrypto's EVP_MAC re-initialisation allocates on every packet). The digest structs come
+/// from libcrypto's low-level API.
 final class HMACAuthenticator: Authenticator {
     let icvSize: Int
-    private let mac: OpaquePointer
-    private let context: OpaquePointer
-    /// The full MAC before truncation (up to 64 bytes for SHA-512).
-    private let full: UnsafeMutablePointer<UInt8>
-    private let fullSize: Int
+    private let algorithm: IntegrityAlgorithm
+    private let stateSize: Int
+    private let digestSize: Int
+    private let inner: UnsafeMutableRawPointer
+    private let outer: UnsafeMutableRawPointer
+    private let work: UnsafeMutableRawPointer
+    private let digest: UnsafeMutablePointer<UInt8>
 
     init(algorithm: IntegrityAlgorithm, key: [UInt8]) throws(TransformError) {
+        self.algorithm = algorithm
         icvSize = algorithm.icvLength
-        guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { throw .fromLibcrypto("EVP_MAC_fetch(HMAC)") }
-        guard let context = EVP_MAC_CTX_new(mac) else {
-            EVP_MAC_free(mac)
-            throw .fromLibcrypto("EVP_MAC_CTX_new")
+        let blockSize: Int
+        switch algorithm {
+        case .hmacMD5_96: (stateSize, digestSize, blockSize) = (MemoryLayout<MD5_CTX>.size, 16, 64)
+        case .hmacSHA1_96: (stateSize, digestSize, blockSize) = (MemoryLayout<SHA_CTX>.size, 20, 64)
+        case .hmacSHA256_128: (stateSize, digestSize, blockSize) = (MemoryLayout<SHA256_CTX>.size, 32, 64)
+        case .hmacSHA384_192: (stateSize, digestSize, blockSize) = (MemoryLayout<SHA512_CTX>.size, 48, 128)
+        case .hmacSHA512_256: (stateSize, digestSize, blockSize) = (MemoryLayout<SHA512_CTX>.size, 64, 128)
         }
-        self.mac = mac
-        self.context = context
-        full = .allocate(capacity: 64)
-        let initialised = algorithm.digestName.withCString { digest in
-            var parameters = [OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, UnsafeMutablePointer(mutating: digest), 0),
-                              OSSL_PARAM_construct_end()]
-            return EVP_MAC_init(context, key, key.count, &parameters)
+        inner = .allocate(byteCount: stateSize, alignment: 16)
+        outer = .allocate(byteCount: stateSize, alignment: 16)
+        work = .allocate(byteCount: stateSize, alignment: 16)
+        digest = .allocate(capacity: 64)
+        // RFC 2104 §2: a key longer than the block is hashed first; then zero-padded.
+        var block = [UInt8](repeating: 0, count: blockSize)
+        if key.count > blockSize {
+            reset(work)
+            key.withUnsafeBytes { absorb(work, $0) }
+            finalize(work, into: digest)
+            for index in 0..<digestSize { block[index] = digest[index] }
+        } else {
+            for (index, byte) in key.enumerated() { block[index] = byte }
         }
-        guard initialised == 1 else { throw .fromLibcrypto("EVP_MAC_init(HMAC-\(algorithm.digestName))") }
-        fullSize = Int(EVP_MAC_CTX_get_mac_size(context))
-        guard fullSize >= icvSize, fullSize <= 64 else { throw .libcrypto("unexpected MAC size \(fullSize)") }
+        reset(inner)
+        block.map { $0 ^ 0x36 }.withUnsafeBytes { absorb(inner, $0) }
+        reset(outer)
+        block.map { $0 ^ 0x5C }.withUnsafeBytes { absorb(outer, $0) }
     }
 
     deinit {
-        EVP_MAC_CTX_free(context)
-        EVP_MAC_free(mac)
-        full.deallocate()
+        for state in [inner, outer, work] {
+            state.initializeMemory(as: UInt8.self, repeating: 0, count: stateSize)  // keyed states are secrets
+            state.deallocate()
+        }
+        digest.deallocate()
     }
 
-    func begin() throws(TransformError) {
-        guard EVP_MAC_init(context, nil, 0, nil) == 1 else { throw .fromLibcrypto("EVP_MAC_init") }
-    }
-
-    func update(_ bytes: UnsafeRawBufferPointer) throws(TransformError) {
-        guard bytes.count > 0 else { return }
-        guard EVP_MAC_update(context, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count) == 1 else {
-            throw .fromLibcrypto("EVP_MAC_update")
+    private func reset(_ state: UnsafeMutableRawPointer) {
+        switch algorithm {
+        case .hmacMD5_96: MD5_Init(state.assumingMemoryBound(to: MD5_CTX.self))
+        case .hmacSHA1_96: SHA1_Init(state.assumingMemoryBound(to: SHA_CTX.self))
+        case .hmacSHA256_128: SHA256_Init(state.assumingMemoryBound(to: SHA256_CTX.self))
+        case .hmacSHA384_192: SHA384_Init(state.assumingMemoryBound(to: SHA512_CTX.self))
+        case .hmacSHA512_256: SHA512_Init(state.assumingMemoryBound(to: SHA512_CTX.self))
         }
     }
 
+    private func absorb(_ state: UnsafeMutableRawPointer, _ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        switch algorithm {
+        case .hmacMD5_96: MD5_Update(state.assumingMemoryBound(to: MD5_CTX.self), base, bytes.count)
+        case .hmacSHA1_96: SHA1_Update(state.assumingMemoryBound(to: SHA_CTX.self), base, bytes.count)
+        case .hmacSHA256_128: SHA256_Update(state.assumingMemoryBound(to: SHA256_CTX.self), base, bytes.count)
+        case .hmacSHA384_192: SHA384_Update(state.assumingMemoryBound(to: SHA512_CTX.self), base, bytes.count)
+        case .hmacSHA512_256: SHA512_Update(state.assumingMemoryBound(to: SHA512_CTX.self), base, bytes.count)
+        }
+    }
+
+    private func finalize(_ state: UnsafeMutableRawPointer, into output: UnsafeMutablePointer<UInt8>) {
+        switch algorithm {
+        case .hmacMD5_96: MD5_Final(output, state.assumingMemoryBound(to: MD5_CTX.self))
+        case .hmacSHA1_96: SHA1_Final(output, state.assumingMemoryBound(to: SHA_CTX.self))
+        case .hmacSHA256_128: SHA256_Final(output, state.assumingMemoryBound(to: SHA256_CTX.self))
+        case .hmacSHA384_192: SHA384_Final(output, state.assumingMemoryBound(to: SHA512_CTX.self))
+        case .hmacSHA512_256: SHA512_Final(output, state.assumingMemoryBound(to: SHA512_CTX.self))
+        }
+    }
+
+    func begin() throws(TransformError) {
+        work.copyMemory(from: inner, byteCount: stateSize)
+    }
+
+    func update(_ bytes: UnsafeRawBufferPointer) throws(TransformError) {
+        absorb(work, bytes)
+    }
+
     func finish(into icv: UnsafeMutableRawBufferPointer) throws(TransformError) {
-        var length = 0
-        guard EVP_MAC_final(context, full, &length, fullSize) == 1 else { throw .fromLibcrypto("EVP_MAC_final") }
+        finalize(work, into: digest)
+        work.copyMemory(from: outer, byteCount: stateSize)
+        absorb(work, UnsafeRawBufferPointer(start: digest, count: digestSize))
+        finalize(work, into: digest)
         let count = min(icvSize, icv.count)
-        for index in 0..<count { icv[index] = full[index] }
+        for index in 0..<count { icv[index] = digest[index] }
     }
 }

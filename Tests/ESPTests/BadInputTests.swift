@@ -60,7 +60,7 @@ final class BadInputTests: XCTestCase {
     func testReplayedAndTooOldSequenceNumbers() throws {
         let (out, sad, inbound) = try pair(window: 64)
         let first = try sealed(out)
-        XCTAssertEqual(receive(sad, first), .success(.packet(spis: [0xABCD], event: nil)))
+        XCTAssertEqual(receive(sad, first), .success(.packet(spi: 0xABCD, innerSPI: nil, event: nil)))
         XCTAssertEqual(receive(sad, first), .failure(.replayed(sequence: 1)))
         for _ in 0..<70 { _ = receive(sad, try sealed(out)) }
         XCTAssertEqual(inbound.window?.highest, 71)
@@ -130,7 +130,7 @@ final class BadInputTests: XCTestCase {
     func testUDP4500MarkerKeepaliveAndMismatch() throws {
         let (out, sad, _) = try pair(udp: true)
         let wire = try sealed(out)
-        XCTAssertEqual(receive(sad, wire), .success(.packet(spis: [0xABCD], event: nil)))
+        XCTAssertEqual(receive(sad, wire), .success(.packet(spi: 0xABCD, innerSPI: nil, event: nil)))
         var udpHeader: [UInt8] = [0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0] + addresses.0.v4Octets + addresses.1.v4Octets
         let keepalive = fixIPv4(udpHeader + [0x11, 0x94, 0x11, 0x94, 0, 9, 0, 0, 0xFF])
         XCTAssertEqual(receive(sad, keepalive), .success(.natKeepalive))
@@ -164,7 +164,7 @@ final class BadInputTests: XCTestCase {
         let (out, sad, inbound) = try pair(window: 4096, esn: true)
         out.testingSetSequence(UInt64(UInt32.max) - 2)
         for _ in 0..<6 {
-            XCTAssertEqual(receive(sad, try sealed(out)), .success(.packet(spis: [0xABCD], event: nil)))
+            XCTAssertEqual(receive(sad, try sealed(out)), .success(.packet(spi: 0xABCD, innerSPI: nil, event: nil)))
         }
         XCTAssertEqual(out.sequence, UInt64(UInt32.max) + 4)
         XCTAssertEqual(inbound.window?.highest, UInt64(UInt32.max) + 4, "the receiver inferred the high bits")

@@ -35,7 +35,7 @@ final class RoundTripTests: XCTestCase {
         let wire = buffer.array
         XCTAssertNotEqual(wire, inner, file: file, line: line)
         let result = try sad.decapsulate(buffer, now: 1)
-        XCTAssertEqual(result, .packet(spis: [parameters.spi], event: nil), file: file, line: line)
+        XCTAssertEqual(result, .packet(spi: parameters.spi, innerSPI: nil, event: nil), file: file, line: line)
         XCTAssertEqual(buffer.array, inner, "\(parameters.encryption.map { "\($0)" } ?? "AH") \(parameters.mode)", file: file, line: line)
         return wire
     }
@@ -111,7 +111,7 @@ final class RoundTripTests: XCTestCase {
         try outAH.encapsulate(buffer, now: 0, ivSource: RandomIVSource())
         XCTAssertEqual(buffer.array[9], 51)
         XCTAssertEqual(buffer.array[20], 50, "AH's next header is ESP")
-        XCTAssertEqual(try sad.decapsulate(buffer, now: 0), .packet(spis: [0x201, 0x200], event: nil))
+        XCTAssertEqual(try sad.decapsulate(buffer, now: 0), .packet(spi: 0x201, innerSPI: 0x200, event: nil))
         XCTAssertEqual(buffer.array, inner)
     }
 

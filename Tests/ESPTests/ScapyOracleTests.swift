@@ -123,7 +123,7 @@ final class ScapyOracleTests: XCTestCase {
             try buffer.load(hex(try XCTUnwrap(result["encrypted"])))
             do {
                 let outcome = try sad.decapsulate(buffer, now: 0)
-                XCTAssertEqual(outcome, .packet(spis: [testCase.parameters.spi], event: nil), testCase.name)
+                XCTAssertEqual(outcome, .packet(spi: testCase.parameters.spi, innerSPI: nil, event: nil), testCase.name)
                 XCTAssertEqual(buffer.array, testCase.plain, "Ward could not read scapy's \(testCase.name)")
             } catch {
                 XCTFail("\(testCase.name): Ward rejected scapy's packet: \(error)")
