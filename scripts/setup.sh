@@ -3,11 +3,12 @@
 #   libsqlite3-dev  SQLite for GRDB (the policy stores)
 #   libssl-dev      the system libcrypto (OpenSSL 3) behind Transforms; pkg-config finds it
 #   python3-scapy   scapy's IPsec layer, the independent ESP/AH oracle of the ESP tests
+#   tshark          Wireshark's dissectors, the ESP capture oracle of the ESP tests
 #   sqlite3         the sqlite3 CLI, used by tests to craft foreign and future-schema files
 #   util-linux      unshare, used by the read-only store test when running as root
 #   bc              arithmetic in the benchmark script
 set -euo pipefail
-packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy sqlite3 util-linux bc)
+packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark sqlite3 util-linux bc)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -15,6 +16,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    # tshark asks whether non-root users may capture: answer no, without a prompt.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
     $sudo apt-get update
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
