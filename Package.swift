@@ -32,12 +32,14 @@ let package = Package(
             "Netsh", "PolicyStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.
+        .executableTarget(name: "ward-esp-probe", dependencies: ["ESP", "Transforms", "Packet"]),
         // Benchmarks: separate commands, not tests.
         .target(name: "MallocCounter"),
         .executableTarget(name: "ward-esp-bench", dependencies: ["ESP", "Transforms", "Packet", "COpenSSL", "MallocCounter"]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
-        .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet"], exclude: ["Oracles"]),
+        .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe"], exclude: ["Oracles"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],

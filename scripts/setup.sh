@@ -4,11 +4,14 @@
 #   libssl-dev      the system libcrypto (OpenSSL 3) behind Transforms; pkg-config finds it
 #   python3-scapy   scapy's IPsec layer, the independent ESP/AH oracle of the ESP tests
 #   tshark          Wireshark's dissectors, the ESP capture oracle of the ESP tests
+#   user-mode-linux a full Linux kernel as a process: the kernel ESP/AH oracle (this host's
+#   kmod            kernel may lack ESP); modprobe inside that guest
+#   iputils-ping    ping, the traffic of the kernel interop test
 #   sqlite3         the sqlite3 CLI, used by tests to craft foreign and future-schema files
 #   util-linux      unshare, used by the read-only store test when running as root
 #   bc              arithmetic in the benchmark script
 set -euo pipefail
-packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark sqlite3 util-linux bc)
+packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark user-mode-linux kmod iputils-ping iproute2 sqlite3 util-linux bc)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

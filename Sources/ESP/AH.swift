@@ -9,10 +9,11 @@ import Transforms
 /// IPv4 options and IPv6 extension headers in front of AH are refused: their mutability rules
 /// are not implemented.
 extension SecurityAssociation {
-    /// The ICV field length: the ICV padded to 32 bits (IPv4) or 64 bits (IPv6), RFC 4302 §2.6.
+    /// The ICV field length for sending: the ICV padded so the AH header is a multiple of 64 bits.
+    /// RFC 4302 §2.6 asks for 32 bits with IPv4 and 64 with IPv6; 64 is legal for both, and
+    /// Linux accepts only 64 (unless a state is marked align4), so Ward always sends 64.
     func ahICVFieldLength(version: Int) -> Int {
-        let unit = version == 4 ? 4 : 8
-        return (icvSize + 12 + unit - 1) / unit * unit - 12
+        (icvSize + 12 + 7) / 8 * 8 - 12
     }
 
     func encapsulateAH(_ buffer: PacketBuffer, now: Double) throws(ESPError) -> LifetimeEvent? {
@@ -128,8 +129,10 @@ extension SecurityAssociation {
             try Self.checkAHHeaders(layout)
             let nextHeader = try buffer.uint8(at: ahOffset, field: "AH next header")
             let ahLength = (Int(try buffer.uint8(at: ahOffset + 1, field: "AH payload length")) + 2) * 4
-            let icvField = ahICVFieldLength(version: layout.version)
-            guard ahLength == 12 + icvField else {
+            // RFC 4302 §2.6: the ICV field may carry padding after the ICV; Linux, for one,
+            // pads IPv4 AH to 64 bits. Accept any aligned length that holds the ICV.
+            let icvField = ahLength - 12
+            guard icvField >= icvSize, icvField - icvSize < 8, ahLength % (layout.version == 4 ? 4 : 8) == 0 else {
                 throw ESPError.malformed(.invalid(field: "AH payload length", offset: ahOffset + 1, value: ahLength / 4 - 2))
             }
             _ = try buffer.region(ahOffset, ahLength, field: "AH header")
@@ -139,8 +142,11 @@ extension SecurityAssociation {
             var received = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
             let icvRegion = try buffer.region(ahOffset + 12, icvField, field: "AH ICV")
             let ok = try withUnsafeMutableBytes(of: &received) { (saved) throws(ESPError) -> Bool in
-                for index in 0..<icvSize { saved[index] = icvRegion[index] }
-                for index in 0..<icvField { icvRegion[index] = 0 }
+                // Only the ICV is zeroed; padding after it is hashed as sent (RFC 4302 §3.3.3.2.1).
+                for index in 0..<icvSize {
+                    saved[index] = icvRegion[index]
+                    icvRegion[index] = 0
+                }
                 var computed = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
                 return try withUnsafeMutableBytes(of: &computed) { (mine) throws(ESPError) -> Bool in
                     let out = UnsafeMutableRawBufferPointer(rebasing: mine[0..<icvSize])
