@@ -194,3 +194,33 @@ final class BadInputTests: XCTestCase {
 extension IPAddress {
     var v4Octets: [UInt8] { if case .v4(let a) = self { a.octets } else { [] } }
 }
+
+/// RFC 3948 §3.1.2: after transport-mode decapsulation through a NAT, the inner TCP/UDP
+/// checksum covers addresses the NAT changed; Ward recomputes it.
+final class NATChecksumTests: XCTestCase {
+    func testInnerChecksumIsValidAfterTheNATRewroteTheSource() throws {
+        let original = (IPAddress("10.77.1.1")!, IPAddress("10.77.2.2")!)
+        let parameters = SAParameters(spi: 0x77, destination: original.1, encryption: .aesGCM16(keyBits: 128),
+                                      encryptionKey: keyBytes(20, seed: 4), udpEncapsulation: (4500, 4500))
+        let out = try SecurityAssociation(parameters, now: 0)
+        let sad = SecurityAssociationDatabase()
+        sad.add(inbound: try SecurityAssociation(parameters, now: 0))
+        let buffer = PacketBuffer()
+        try buffer.load(PacketFactory.udp(source: original.0, destination: original.1, payload: keyBytes(33, seed: 8)))
+        try out.encapsulate(buffer, now: 0, ivSource: RandomIVSource())
+        // The NAT rewrites the source address (and fixes only the IP header checksum).
+        try buffer.setUInt32(IPv4Address(192, 0, 2, 77).value, at: 12)
+        try IPLayout.updateIPv4Checksum(buffer, headerLength: 20)
+        XCTAssertEqual(try sad.decapsulate(buffer, now: 0), .packet(spi: 0x77, innerSPI: nil, event: nil))
+        let layout = try IPLayout(buffer)
+        XCTAssertEqual(layout.source, IPAddress("192.0.2.77"))
+        XCTAssertEqual(layout.nextHeader, 17)
+        // Verify the UDP checksum over the pseudo-header with the rewritten address.
+        var sum = InternetChecksum()
+        sum.add(UnsafeRawBufferPointer(try buffer.region(12, 8)))
+        sum.add(UInt16(17))
+        sum.add(UInt16(buffer.count - 20))
+        sum.add(UnsafeRawBufferPointer(try buffer.region(20, buffer.count - 20)))
+        XCTAssertEqual(sum.value, 0, "inner UDP checksum verifies with the NAT's address")
+    }
+}
