@@ -20,9 +20,21 @@ final class KernelOracleTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: Self.probe.path) else {
             throw XCTSkip("ward-esp-probe was not built next to the tests (\(Self.probe.path))")
         }
+        // The guest sees the host's files read-only, but with a fresh /tmp: copy what it runs
+        // into the shared directory, which it mounts at the same path.
+        let share = URL(fileURLWithPath: "/tmp/ward-uml")
+        let work = share.appendingPathComponent("kernel-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let script = work.appendingPathComponent("esp-interop.sh"), probe = work.appendingPathComponent("ward-esp-probe")
+        try FileManager.default.copyItem(at: Self.directory.appendingPathComponent("esp-interop.sh"), to: script)
+        try FileManager.default.copyItem(at: Self.probe, to: probe)
         let process = Process()
         process.executableURL = Self.directory.appendingPathComponent("uml-run.sh")
-        process.arguments = ["-t", "600", "--", Self.directory.appendingPathComponent("esp-interop.sh").path, Self.probe.path]
+        process.arguments = ["-t", "600", "--", script.path, probe.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["LAB_SHARE"] = share.path
+        process.environment = environment
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
