@@ -57,6 +57,19 @@ final class RoundTripTests: XCTestCase {
         }
     }
 
+    func testMixedFamilyTunnels() throws {
+        // IPv6 inside an IPv4 tunnel and IPv4 inside an IPv6 tunnel (RFC 4301 allows both).
+        for (inner, outer) in [(Self.v6, Self.v4), (Self.v4, Self.v6)] {
+            for suite in [Self.suites[3], Self.suites[6]] {
+                let packet = PacketFactory.udp(source: inner.0, destination: inner.1, payload: keyBytes(99, seed: 6))
+                let wire = try roundTrip(parameters(suite, tunnel: true, outer: outer), inner: packet)
+                XCTAssertEqual(wire[0] >> 4, outer.0.isIPv4 ? 4 : 6)
+            }
+            let ah = PacketFactory.udp(source: inner.0, destination: inner.1, payload: keyBytes(50, seed: 7))
+            _ = try roundTrip(parameters((nil, .hmacSHA256_128), protocol: .ah, tunnel: true, outer: outer), inner: ah)
+        }
+    }
+
     func testCBCWithoutIntegrityIsConfidentialityOnly() throws {
         let inner = PacketFactory.udp(source: Self.v4.0, destination: Self.v4.1, payload: [1, 2, 3])
         _ = try roundTrip(parameters((.aesCBC(keyBits: 128), nil), tunnel: false, outer: Self.v4), inner: inner)
