@@ -60,14 +60,8 @@ extension SecurityAssociation {
             sequence = next
             bytes += UInt64(payloadLength)
             count(sent: UInt64(payloadLength))
-        } catch let error as PacketError {
-            throw .malformed(error)
-        } catch let error as TransformError {
-            throw .transform(error)
-        } catch let error as ESPError {
-            throw error
         } catch {
-            throw .badConfiguration("\(error)")
+            throw ESPError.from(error)
         }
         return lifetimeEvent(now: now)
     }
@@ -86,12 +80,8 @@ extension SecurityAssociation {
                       authenticator: any Authenticator, into icv: UnsafeMutableRawBufferPointer) throws(ESPError) {
         do {
             try hashAH(buffer, version: version, sequence: sequence, authenticator: authenticator, into: icv)
-        } catch let error as PacketError {
-            throw .malformed(error)
-        } catch let error as TransformError {
-            throw .transform(error)
         } catch {
-            throw .badConfiguration("\(error)")
+            throw ESPError.from(error)
         }
     }
 
@@ -162,34 +152,17 @@ extension SecurityAssociation {
             let innerLength = buffer.count - ahOffset - ahLength
             bytes += UInt64(isTunnel ? innerLength : innerLength)
             if isTunnel {
-                guard nextHeader == 4 || nextHeader == 41 else {
-                    throw ESPError.badInnerPacket(spi: spi, detail: "next header \(nextHeader) is not IPv4 (4) or IPv6 (41)")
-                }
                 try buffer.removeFront(ahOffset + ahLength)
-                let inner: IPLayout
-                do { inner = try IPLayout(buffer) } catch { throw ESPError.badInnerPacket(spi: spi, detail: "\(error)") }
-                guard inner.version == (nextHeader == 4 ? 4 : 6), inner.totalLength == buffer.count else {
-                    throw ESPError.badInnerPacket(spi: spi, detail: "IPv\(inner.version) packet of \(inner.totalLength) bytes in \(buffer.count) bytes")
-                }
+                try checkTunnelPayload(buffer, nextHeader: nextHeader)
             } else {
                 try buffer.moveBytes(from: 0, to: ahLength, count: ahOffset)
                 try buffer.removeFront(ahLength)
-                try buffer.setUInt8(nextHeader, at: layout.nextHeaderFieldOffset)
-                if layout.version == 4 {
-                    try buffer.setUInt16(UInt16(buffer.count), at: 2)
-                    try IPLayout.updateIPv4Checksum(buffer, headerLength: layout.baseHeaderLength)
-                } else {
-                    try buffer.setUInt16(UInt16(buffer.count - 40), at: 4)
-                }
+                try rewriteTransportHeader(buffer, layout: layout, nextHeader: nextHeader)
             }
             count(received: UInt64(innerLength))
             return LayerResult(event: lifetimeEvent(now: now))
-        } catch let error as PacketError {
-            throw .malformed(error)
-        } catch let error as ESPError {
-            throw error
         } catch {
-            throw .badConfiguration("\(error)")
+            throw ESPError.from(error)
         }
     }
 }

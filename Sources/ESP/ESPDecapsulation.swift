@@ -71,29 +71,16 @@ extension SecurityAssociation {
             if nextHeader == 59 { return LayerResult(event: lifetimeEvent(now: now), dummy: true) }
             let trailerAndICV = 2 + padLength + icvSize
             if isTunnel {
-                guard (nextHeader == 4 || nextHeader == 41) else {
-                    throw ESPError.badInnerPacket(spi: spi, detail: "next header \(nextHeader) is not IPv4 (4) or IPv6 (41)")
-                }
                 try buffer.removeBack(trailerAndICV)
                 try buffer.removeFront(espOffset + headerLength)
-                let inner: IPLayout
-                do { inner = try IPLayout(buffer) } catch { throw ESPError.badInnerPacket(spi: spi, detail: "\(error)") }
-                guard inner.version == (nextHeader == 4 ? 4 : 6), inner.totalLength == buffer.count else {
-                    throw ESPError.badInnerPacket(spi: spi, detail: "IPv\(inner.version) packet of \(inner.totalLength) bytes in \(buffer.count) bytes, next header \(nextHeader)")
-                }
+                try checkTunnelPayload(buffer, nextHeader: nextHeader)
             } else {
                 let gap = udpLength + headerLength
                 let headerRegion = espOffset - udpLength
                 try buffer.removeBack(trailerAndICV)
                 try buffer.moveBytes(from: 0, to: gap, count: headerRegion)
                 try buffer.removeFront(gap)
-                try buffer.setUInt8(nextHeader, at: layout.nextHeaderFieldOffset)
-                if layout.version == 4 {
-                    try buffer.setUInt16(UInt16(buffer.count), at: 2)
-                    try IPLayout.updateIPv4Checksum(buffer, headerLength: layout.baseHeaderLength)
-                } else {
-                    try buffer.setUInt16(UInt16(buffer.count - 40), at: 4)
-                }
+                try rewriteTransportHeader(buffer, layout: layout, nextHeader: nextHeader)
                 if udpLength > 0 {
                     // RFC 3948 §3.1.2: the NAT changed addresses the checksum covered.
                     try IPLayout.recomputeTransportChecksum(buffer, layout: try IPLayout(buffer), protocolNumber: nextHeader,
@@ -102,6 +89,32 @@ extension SecurityAssociation {
             }
             count(received: UInt64(innerLength))
             return LayerResult(event: lifetimeEvent(now: now))
+        }
+    }
+}
+
+extension SecurityAssociation {
+    /// A tunnel's payload must be one whole IP packet of the family its next header names.
+    func checkTunnelPayload(_ buffer: PacketBuffer, nextHeader: UInt8) throws(ESPError) {
+        guard nextHeader == 4 || nextHeader == 41 else {
+            throw .badInnerPacket(spi: spi, detail: "next header \(nextHeader) is not IPv4 (4) or IPv6 (41)")
+        }
+        let inner: IPLayout
+        do { inner = try IPLayout(buffer) } catch { throw .badInnerPacket(spi: spi, detail: "\(error)") }
+        guard inner.version == (nextHeader == 4 ? 4 : 6), inner.totalLength == buffer.count else {
+            throw .badInnerPacket(spi: spi, detail: "IPv\(inner.version) packet of \(inner.totalLength) bytes in \(buffer.count) bytes, next header \(nextHeader)")
+        }
+    }
+
+    /// After a transport-mode IPsec header is inserted or removed: the protocol that now follows
+    /// the IP header, the new length, and the IPv4 header checksum.
+    func rewriteTransportHeader(_ buffer: PacketBuffer, layout: IPLayout, nextHeader: UInt8) throws(PacketError) {
+        try buffer.setUInt8(nextHeader, at: layout.nextHeaderFieldOffset)
+        if layout.version == 4 {
+            try buffer.setUInt16(UInt16(buffer.count), at: 2)
+            try IPLayout.updateIPv4Checksum(buffer, headerLength: layout.baseHeaderLength)
+        } else {
+            try buffer.setUInt16(UInt16(buffer.count - 40), at: 4)
         }
     }
 }

@@ -110,14 +110,8 @@ extension SecurityAssociation {
             sequence = next
             bytes += UInt64(payloadLength)
             count(sent: UInt64(payloadLength))
-        } catch let error as PacketError {
-            throw .malformed(error)
-        } catch let error as TransformError {
-            throw .transform(error)
-        } catch let error as ESPError {
-            throw error
         } catch {
-            throw .badConfiguration("\(error)")
+            throw ESPError.from(error)
         }
         return lifetimeEvent(now: now)
     }
@@ -175,13 +169,7 @@ extension SecurityAssociation {
                 try IPLayout.write(destination, to: buffer, at: 24)
             }
         } else {
-            try buffer.setUInt8(carried, at: inner.nextHeaderFieldOffset)
-            if inner.version == 4 {
-                try buffer.setUInt16(UInt16(buffer.count), at: 2)
-                try IPLayout.updateIPv4Checksum(buffer, headerLength: inner.baseHeaderLength)
-            } else {
-                try buffer.setUInt16(UInt16(buffer.count - 40), at: 4)
-            }
+            try rewriteTransportHeader(buffer, layout: inner, nextHeader: carried)
         }
         if let ports = parameters.udpEncapsulation {
             let udpOffset = espOffset - udpLength
