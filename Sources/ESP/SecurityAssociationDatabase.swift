@@ -153,12 +153,8 @@ public final class SecurityAssociationDatabase {
             default:
                 return .none
             }
-        } catch let error as PacketError {
-            throw .malformed(error)
-        } catch let error as ESPError {
-            throw error
         } catch {
-            throw .badConfiguration("\(error)")
+            throw ESPError.from(error)
         }
     }
 }
