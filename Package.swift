@@ -21,6 +21,7 @@ let package = Package(
         // The system libcrypto (OpenSSL 3): ciphers, MACs, AEADs, Diffie-Hellman.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "Transforms", dependencies: ["COpenSSL"]),
+        .target(name: "Filtering", dependencies: ["Packet", "Policy"]),
         .target(name: "ESP", dependencies: ["Packet", "Transforms"]),
         .target(name: "Policy", dependencies: ["Packet"]),
         .target(name: "PolicyStore", dependencies: [
@@ -38,6 +39,7 @@ let package = Package(
         .target(name: "MallocCounter"),
         .executableTarget(name: "ward-esp-bench", dependencies: ["ESP", "Transforms", "Packet", "COpenSSL", "MallocCounter"]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
+        .testTarget(name: "FilteringTests", dependencies: ["Filtering", "Policy", "Packet", "Netsh", "PolicyStore"]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe"], exclude: ["Oracles"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),

@@ -1,0 +1,89 @@
+import Packet
+
+/// Default exemptions, `ipsecexempt` 0–3 (reference c.7): traffic that never reaches the
+/// filters. Windows Server 2003's default, and Ward's, is 3: only IKE.
+public struct Exemptions: Sendable, Equatable {
+    /// 0: multicast, broadcast, RSVP, Kerberos, IKE; 1: multicast, broadcast, IKE;
+    /// 2: RSVP, Kerberos, IKE; 3: IKE only.
+    public var level: Int
+
+    public init(level: Int = 3) throws(CompileError) {
+        guard (0...3).contains(level) else {
+            throw CompileError(message: "ipsecexempt: \(level) is out of range; allowed 0, 1, 2, 3")
+        }
+        self.level = level
+    }
+
+    public static let windows2003 = try! Exemptions(level: 3)
+
+    /// Why a packet is exempt, or nil. IKE is UDP port 500, or 4500 (NAT-T), on either side.
+    /// Kerberos is TCP/UDP port 88 on either side — the documented weakness of values 0 and 2:
+    /// any packet with source port 88 bypasses the filters (reference c.7).
+    public func reason(_ packet: PacketSelector, broadcast: [IPAddress]) -> String? {
+        if packet.protocolNumber == 17, [500, 4500].contains(packet.sourcePort) || [500, 4500].contains(packet.destinationPort) {
+            return "IKE (UDP 500/4500) is always exempt"
+        }
+        if level == 0 || level == 2 {
+            if packet.protocolNumber == 46 { return "RSVP is exempt (ipsecexempt=\(level))" }
+            if packet.protocolNumber == 6 || packet.protocolNumber == 17, packet.sourcePort == 88 || packet.destinationPort == 88 {
+                return "Kerberos (port 88) is exempt (ipsecexempt=\(level))"
+            }
+        }
+        if level == 0 || level == 1, Self.isMulticastOrBroadcast(packet.destination, broadcast: broadcast) {
+            return "multicast and broadcast are exempt (ipsecexempt=\(level))"
+        }
+        return nil
+    }
+
+    public static func isMulticastOrBroadcast(_ address: IPAddress, broadcast: [IPAddress]) -> Bool {
+        switch address {
+        case .v4(let a): a.isMulticast || a == .broadcast || broadcast.contains(address)
+        case .v6(let a): a.isMulticast
+        }
+    }
+}
+
+/// Soft associations (reference a.5): when a `soft=yes` action's negotiation gets no answer
+/// from the peer for 3 seconds, traffic with that peer goes in the clear until it has been idle
+/// for 5 minutes. Sans-I/O state the agent keeps; the clock is passed in (seconds).
+public struct SoftAssociations: Sendable {
+    /// Fallback wait: 3 s (Windows Server 2003 before KB 914841).
+    public var fallbackDelay: Double = 3
+    /// Idle lifetime of a soft association ([NF] g.14: 5 minutes).
+    public var idleTimeout: Double = 300
+    private var pending: [IPAddress: Double] = [:]
+    private var active: [IPAddress: Double] = [:]
+
+    public init() {}
+
+    /// The agent started IKE towards `peer` for a soft action.
+    public mutating func negotiationStarted(with peer: IPAddress, now: Double) {
+        if pending[peer] == nil { pending[peer] = now }
+    }
+
+    /// The peer answered IKE: no fallback (before KB 914841, a peer that answers is never
+    /// talked to in the clear, even when the negotiation then fails).
+    public mutating func peerAnswered(_ peer: IPAddress) {
+        pending[peer] = nil
+        active[peer] = nil
+    }
+
+    /// Whether clear traffic with `peer` is allowed now; promotes a pending negotiation that
+    /// waited past the fallback delay, and refreshes an active association's idle timer.
+    public mutating func allowsClear(with peer: IPAddress, now: Double) -> Bool {
+        if let started = pending[peer], now - started >= fallbackDelay {
+            pending[peer] = nil
+            active[peer] = now
+        }
+        guard let lastUse = active[peer] else { return false }
+        if now - lastUse > idleTimeout {
+            active[peer] = nil
+            return false
+        }
+        active[peer] = now
+        return true
+    }
+
+    /// Peers talked to in the clear right now (the monitor's "Soft Associations").
+    public var count: Int { active.count }
+}

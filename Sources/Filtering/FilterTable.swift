@@ -1,0 +1,90 @@
+import Packet
+import Policy
+
+/// The compiled SPD: specific filters in precedence order, indexed for lookup.
+///
+/// Lookup returns the first filter (in precedence order) that matches. Filters are grouped by
+/// their (source prefix, destination prefix) pair; a group is a hash table from the masked
+/// address pair to its filters in precedence order. Weight compares the source prefix first and
+/// the destination prefix second, so the groups, visited from the most specific pair down,
+/// are visited in weight order: the first group with a match holds the answer, and only one
+/// hash probe per group is needed.
+public final class FilterTable {
+    /// Every specific filter, in precedence order (index = rank).
+    public let filters: [SpecificFilter]
+
+    struct Group {
+        var sourcePrefix: Int
+        var destinationPrefix: Int
+        var v4: [UInt64: [Int32]] = [:]
+        var v6: [V6Key: [Int32]] = [:]
+    }
+
+    struct V6Key: Hashable {
+        var sourceHigh: UInt64, sourceLow: UInt64, destinationHigh: UInt64, destinationLow: UInt64
+    }
+
+    private let v4Groups: [Group]
+    private let v6Groups: [Group]
+
+    public init(_ filters: [SpecificFilter]) {
+        self.filters = filters
+        var v4: [Int: Group] = [:], v6: [Int: Group] = [:]
+        for (rank, filter) in filters.enumerated() {
+            let s = filter.source.prefixLength, d = filter.destination.prefixLength
+            let key = s << 8 | d
+            switch (filter.source.network, filter.destination.network) {
+            case (.v4(let source), .v4(let destination)):
+                v4[key, default: Group(sourcePrefix: s, destinationPrefix: d)]
+                    .v4[UInt64(source.value) << 32 | UInt64(destination.value), default: []].append(Int32(rank))
+            case (.v6(let source), .v6(let destination)):
+                v6[key, default: Group(sourcePrefix: s, destinationPrefix: d)]
+                    .v6[V6Key(sourceHigh: source.high, sourceLow: source.low, destinationHigh: destination.high,
+                              destinationLow: destination.low), default: []].append(Int32(rank))
+            default:
+                continue
+            }
+        }
+        let order = { (a: Group, b: Group) in (a.sourcePrefix, a.destinationPrefix) > (b.sourcePrefix, b.destinationPrefix) }
+        v4Groups = v4.values.sorted(by: order)
+        v6Groups = v6.values.sorted(by: order)
+    }
+
+    /// The deciding filter's rank, or nil when no filter matches.
+    public func lookup(_ packet: PacketSelector, interface: InterfaceKind = .lan) -> Int? {
+        switch (packet.source, packet.destination) {
+        case (.v4(let source), .v4(let destination)):
+            for group in v4Groups {
+                let key = UInt64(source.value & Self.mask32(group.sourcePrefix)) << 32
+                    | UInt64(destination.value & Self.mask32(group.destinationPrefix))
+                guard let bucket = group.v4[key] else { continue }
+                for rank in bucket where filters[Int(rank)].matches(packet, interface: interface) { return Int(rank) }
+            }
+        case (.v6(let source), .v6(let destination)):
+            for group in v6Groups {
+                let (sh, sl) = Self.mask128(source, group.sourcePrefix)
+                let (dh, dl) = Self.mask128(destination, group.destinationPrefix)
+                guard let bucket = group.v6[V6Key(sourceHigh: sh, sourceLow: sl, destinationHigh: dh, destinationLow: dl)] else { continue }
+                for rank in bucket where filters[Int(rank)].matches(packet, interface: interface) { return Int(rank) }
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// The same answer by scanning every filter: the reference the fast path is tested against.
+    public func linearLookup(_ packet: PacketSelector, interface: InterfaceKind = .lan) -> Int? {
+        filters.firstIndex { $0.matches(packet, interface: interface) }
+    }
+
+    @inline(__always)
+    static func mask32(_ prefix: Int) -> UInt32 { prefix == 0 ? 0 : UInt32.max << (32 - UInt32(prefix)) }
+
+    @inline(__always)
+    static func mask128(_ address: IPv6Address, _ prefix: Int) -> (UInt64, UInt64) {
+        let high: UInt64 = prefix >= 64 ? .max : (prefix == 0 ? 0 : UInt64.max << (64 - UInt64(prefix)))
+        let low: UInt64 = prefix <= 64 ? 0 : (prefix == 128 ? .max : UInt64.max << (128 - UInt64(prefix)))
+        return (address.high & high, address.low & low)
+    }
+}
