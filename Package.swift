@@ -37,6 +37,7 @@ let package = Package(
         .executableTarget(name: "ward-esp-probe", dependencies: ["ESP", "Transforms", "Packet"]),
         // Benchmarks: separate commands, not tests.
         .target(name: "MallocCounter"),
+        .executableTarget(name: "ward-filter-bench", dependencies: ["Filtering", "Policy", "Packet"]),
         .executableTarget(name: "ward-esp-bench", dependencies: ["ESP", "Transforms", "Packet", "COpenSSL", "MallocCounter"]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "Policy", "Packet", "Netsh", "PolicyStore"]),

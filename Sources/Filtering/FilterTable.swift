@@ -13,6 +13,25 @@ public final class FilterTable {
     /// Every specific filter, in precedence order (index = rank).
     public let filters: [SpecificFilter]
 
+    /// The fields lookup compares, by rank: a small plain struct, so that the hot loop copies
+    /// no reference-counted origin data.
+    struct Matcher {
+        var protocolNumber: Int16  // -1 = any
+        var sourcePort: UInt16
+        var destinationPort: UInt16
+        var connection: UInt8       // 0 all, 1 lan, 2 dial-up
+
+        @inline(__always)
+        func matches(_ packet: PacketSelector, interface: InterfaceKind) -> Bool {
+            (protocolNumber < 0 || protocolNumber == Int16(packet.protocolNumber))
+                && (sourcePort == 0 || sourcePort == packet.sourcePort)
+                && (destinationPort == 0 || destinationPort == packet.destinationPort)
+                && (connection == 0 || (connection == 1) == (interface == .lan))
+        }
+    }
+
+    private let matchers: [Matcher]
+
     struct Group {
         var sourcePrefix: Int
         var destinationPrefix: Int
@@ -29,6 +48,11 @@ public final class FilterTable {
 
     public init(_ filters: [SpecificFilter]) {
         self.filters = filters
+        matchers = filters.map { filter in
+            Matcher(protocolNumber: filter.protocolNumber.map { Int16($0) } ?? -1, sourcePort: filter.sourcePort,
+                    destinationPort: filter.destinationPort,
+                    connection: filter.connectionType == .all ? 0 : (filter.connectionType == .lan ? 1 : 2))
+        }
         var v4: [Int: Group] = [:], v6: [Int: Group] = [:]
         for (rank, filter) in filters.enumerated() {
             let s = filter.source.prefixLength, d = filter.destination.prefixLength
@@ -54,18 +78,21 @@ public final class FilterTable {
     public func lookup(_ packet: PacketSelector, interface: InterfaceKind = .lan) -> Int? {
         switch (packet.source, packet.destination) {
         case (.v4(let source), .v4(let destination)):
-            for group in v4Groups {
-                let key = UInt64(source.value & Self.mask32(group.sourcePrefix)) << 32
-                    | UInt64(destination.value & Self.mask32(group.destinationPrefix))
-                guard let bucket = group.v4[key] else { continue }
-                for rank in bucket where filters[Int(rank)].matches(packet, interface: interface) { return Int(rank) }
+            for index in v4Groups.indices {
+                let key = UInt64(source.value & Self.mask32(v4Groups[index].sourcePrefix)) << 32
+                    | UInt64(destination.value & Self.mask32(v4Groups[index].destinationPrefix))
+                guard let bucket = v4Groups[index].v4[key] else { continue }
+                // The masked key equals the filter's prefixes: only protocol, ports and
+                // interface remain to compare.
+                for rank in bucket where matchers[Int(rank)].matches(packet, interface: interface) { return Int(rank) }
             }
         case (.v6(let source), .v6(let destination)):
-            for group in v6Groups {
-                let (sh, sl) = Self.mask128(source, group.sourcePrefix)
-                let (dh, dl) = Self.mask128(destination, group.destinationPrefix)
-                guard let bucket = group.v6[V6Key(sourceHigh: sh, sourceLow: sl, destinationHigh: dh, destinationLow: dl)] else { continue }
-                for rank in bucket where filters[Int(rank)].matches(packet, interface: interface) { return Int(rank) }
+            for index in v6Groups.indices {
+                let (sh, sl) = Self.mask128(source, v6Groups[index].sourcePrefix)
+                let (dh, dl) = Self.mask128(destination, v6Groups[index].destinationPrefix)
+                guard let bucket = v6Groups[index].v6[V6Key(sourceHigh: sh, sourceLow: sl, destinationHigh: dh, destinationLow: dl)]
+                else { continue }
+                for rank in bucket where matchers[Int(rank)].matches(packet, interface: interface) { return Int(rank) }
             }
         default:
             break
