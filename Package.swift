@@ -23,6 +23,8 @@ let package = Package(
         .target(name: "Transforms", dependencies: ["COpenSSL"]),
         .target(name: "Filtering", dependencies: ["Packet", "Policy"]),
         .target(name: "ESP", dependencies: ["Packet", "Transforms"]),
+        // Linux: the machine's configuration (later: TUN, sockets, XFRM netlink).
+        .target(name: "Platform", dependencies: ["Filtering", "Packet", "Policy"]),
         .target(name: "Policy", dependencies: ["Packet"]),
         .target(name: "PolicyStore", dependencies: [
             "Policy", "Packet",
@@ -40,7 +42,7 @@ let package = Package(
         .executableTarget(name: "ward-filter-bench", dependencies: ["Filtering", "Policy", "Packet"]),
         .executableTarget(name: "ward-esp-bench", dependencies: ["ESP", "Transforms", "Packet", "COpenSSL", "MallocCounter"]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
-        .testTarget(name: "FilteringTests", dependencies: ["Filtering", "Policy", "Packet", "Netsh", "PolicyStore"]),
+        .testTarget(name: "FilteringTests", dependencies: ["Filtering", "Platform", "Policy", "Packet", "Netsh", "PolicyStore"]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe"], exclude: ["Oracles"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),

@@ -1,0 +1,29 @@
+/// The table in force and how it is replaced: a new one is compiled from the snapshots and the
+/// current addresses, and swapped in only when compilation succeeds — a policy that cannot be
+/// compiled never replaces the running one. The agent calls `update` when a store changes or
+/// when the machine's configuration (a new DNS server, a new address) differs from the last.
+public final class RunningPolicy {
+    public private(set) var decider: PolicyDecider
+    /// How many tables have been installed (the first is the empty one).
+    public private(set) var generation = 0
+
+    public init(exemptions: Exemptions = .windows2003) {
+        decider = PolicyDecider(table: FilterTable([]), exemptions: exemptions)
+    }
+
+    /// Decides with the table in force (and its soft associations).
+    public func decide(_ packet: PacketSelector, direction: Direction, interface: InterfaceKind = .lan,
+                       protected: Bool = false, now: Double = 0) -> Decision {
+        decider.decide(packet, direction: direction, interface: interface, protected: protected, now: now)
+    }
+
+    /// Compiles and installs; on failure the running table stays and the error is thrown.
+    /// Soft associations survive a recompilation.
+    public func update(_ snapshots: [PolicySnapshot], addresses: AddressProvider) throws(CompileError) {
+        let filters = try FilterCompiler.compile(snapshots, addresses: addresses)
+        var next = PolicyDecider(table: FilterTable(filters), exemptions: decider.exemptions, broadcast: addresses.broadcastAddresses)
+        next.softAssociations = decider.softAssociations
+        decider = next
+        generation += 1
+    }
+}
