@@ -32,7 +32,7 @@ let package = Package(
         ]),
         .target(name: "Netsh", dependencies: ["Policy", "PolicyStore", "Packet"]),
         .executableTarget(name: "ward", dependencies: [
-            "Netsh", "PolicyStore",
+            "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.

@@ -82,7 +82,8 @@ public enum FilterCompiler {
         func scaled(_ subnet: Subnet) -> Int { subnet.network.isIPv4 ? subnet.prefixLength * 4 : subnet.prefixLength }
         let weight = FilterWeight(sourcePrefix: scaled(source), destinationPrefix: scaled(destination),
                                   protocolGiven: filter.protocolSelector.number != nil,
-                                  sourcePortGiven: sourcePort != 0, destinationPortGiven: destinationPort != 0)
+                                  sourcePortGiven: sourcePort != 0, destinationPortGiven: destinationPort != 0,
+                                  isIPv4: source.network.isIPv4)
         return SpecificFilter(source: source, destination: destination, protocolNumber: filter.protocolSelector.number,
                               sourcePort: sourcePort, destinationPort: destinationPort, connectionType: connectionType,
                               weight: weight, origin: origin)

@@ -12,6 +12,8 @@ public struct FilterWeight: Comparable, Hashable, Sendable, CustomStringConverti
     public var protocolGiven: Bool
     public var sourcePortGiven: Bool
     public var destinationPortGiven: Bool
+    /// For display only: IPv4 prefixes are stored ×4.
+    public var isIPv4: Bool = true
 
     /// One number that orders as the tuple does (shown by `trace`).
     public var value: Int {
@@ -19,9 +21,12 @@ public struct FilterWeight: Comparable, Hashable, Sendable, CustomStringConverti
     }
 
     public static func < (lhs: FilterWeight, rhs: FilterWeight) -> Bool { lhs.value < rhs.value }
+    public static func == (lhs: FilterWeight, rhs: FilterWeight) -> Bool { lhs.value == rhs.value }
+    public func hash(into hasher: inout Hasher) { hasher.combine(value) }
 
     public var description: String {
-        "\(value) (source /\(sourcePrefix), destination /\(destinationPrefix), protocol \(protocolGiven ? "given" : "any"), ports \(sourcePortGiven ? "src" : "-")/\(destinationPortGiven ? "dst" : "-"))"
+        let scale = isIPv4 ? 4 : 1
+        return "\(value) (source /\(sourcePrefix / scale), destination /\(destinationPrefix / scale), protocol \(protocolGiven ? "given" : "any"), ports \(sourcePortGiven ? "src" : "-")/\(destinationPortGiven ? "dst" : "-"))"
     }
 }
 

@@ -23,17 +23,19 @@ enum ContextTable {
         }
     }
 
-    static func commands(in path: [String]) -> [CommandSpec] {
-        switch path {
+    static func commands(in path: [String], session: NetshSession) -> [CommandSpec] {
+        let builtIn: [CommandSpec] = switch path {
         case ["ipsec", "static"]: StaticCommands.all
         case ["ipsec"]: [StaticCommands.dump]
         default: []
         }
+        let added = session.extensions.filter { $0.context == path }.map(\.spec)
+        return added.isEmpty ? builtIn : builtIn + added
     }
 
     /// Help for a context (`topic` empty), a verb (`["add"]`) or a command.
-    static func help(for path: [String], topic: [String]) -> String {
-        let commands = commands(in: path)
+    static func help(for path: [String], topic: [String], session: NetshSession) -> String {
+        let commands = commands(in: path, session: session)
         var lines: [String] = []
         let where_ = path.isEmpty ? "the top level" : "the \(path.joined(separator: " ")) context"
         if topic.isEmpty {
@@ -92,19 +94,19 @@ enum ContextTable {
 
     /// Finds the command the tokens name and runs it.
     static func run(_ tokens: [Token], in path: [String], session: NetshSession) throws(NetshError) -> CommandOutput {
-        let commands = commands(in: path)
+        let commands = commands(in: path, session: session)
         let place = path.isEmpty ? "at the top level" : "in the \(path.joined(separator: " ")) context"
         guard let first = tokens.first, first.tag == nil else {
             throw NetshError("'\(tokens.first.map { "\($0.tag ?? "")=\($0.value)" } ?? "")' is not a command \(place); type ? for the list")
         }
-        let verbs = path == ["ipsec", "static"] ? staticVerbs : Array(Set(commands.map { $0.words[0] })).sorted()
+        let verbs = path == ["ipsec", "static"] && session.extensions.isEmpty ? staticVerbs : Array(Set(commands.map { $0.words[0] })).sorted()
         let verb = try pick(first.value, from: verbs, what: "command", place: place)
         var candidates = commands.filter { $0.words[0] == verb }
         var used = 1
         if candidates.count > 1 || candidates.first?.words.count == 2 {
             guard tokens.count > 1, tokens[1].tag == nil, !isHelpWord(tokens[1]) else {
                 if tokens.count > 1 && isHelpWord(tokens[1]) || tokens.count == 1 {
-                    return CommandOutput(help(for: path, topic: [verb]))
+                    return CommandOutput(help(for: path, topic: [verb], session: session))
                 }
                 throw NetshError("\(verb): name what to \(verb): \(candidates.map { $0.words[1] }.joined(separator: ", "))")
             }
@@ -116,7 +118,7 @@ enum ContextTable {
         let command = candidates[0]
         let rest = Array(tokens.dropFirst(used))
         if rest.contains(where: isHelpWord) {
-            return CommandOutput(help(for: path, topic: command.words))
+            return CommandOutput(help(for: path, topic: command.words, session: session))
         }
         let arguments = try BoundArguments(tokens: rest, spec: command)
         do {

@@ -25,6 +25,8 @@ public final class NetshSession {
     public var discardsBatchOnError = false {
         didSet { openedDatabase?.savepointPerCommand = !discardsBatchOnError }
     }
+    /// Commands other modules registered (`register(_:)`).
+    var extensions: [ExtensionCommand] = []
     /// Set by `exit`, `quit` or `bye`.
     public private(set) var exitRequested = false
 
@@ -111,7 +113,7 @@ public final class NetshSession {
                 exitRequested = true
                 return .none
             case "?", "help", "/?", "-?":
-                return CommandOutput(ContextTable.help(for: path, topic: []))
+                return CommandOutput(ContextTable.help(for: path, topic: [], session: self))
             case "pushd":
                 pushedContexts.append(context)
                 do {

@@ -33,6 +33,7 @@ struct Ward: ParsableCommand {
         umask(0o077)  // stores, their WAL files and exports are root-only
         let path = store ?? PolicyDatabase.defaultPath
         let session = NetshSession(openDatabase: { () throws(StoreError) in try PolicyDatabase(path: path) })
+        session.register(TraceCommand.command)
         let console = Console()
         if let file {
             guard command.isEmpty else { throw ValidationError("give either -f FILE or a command, not both") }

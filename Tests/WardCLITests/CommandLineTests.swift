@@ -82,6 +82,27 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNil(try PolicyDatabase(path: store).read(.local) { try $0.filterList(named: "AfterExit") })
     }
 
+    func testTraceExplainsTheStoredPolicy() throws {
+        let directory = try temporaryDirectory(self)
+        let store = directory.appendingPathComponent("p.db").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/server-isolation.txt").path
+        XCTAssertEqual(try WardProcess.run(["--store", store, "-f", script]).status, 0)
+        let telnet = try WardProcess.run(["--store", store, "ipsec", "trace", "srcaddr=192.0.2.7", "dstaddr=me", "protocol=tcp",
+                                          "srcport=40000", "dstport=23"])
+        XCTAssertEqual(telnet.status, 0, telnet.stderr)
+        XCTAssertTrue(telnet.stdout.contains("Policies    : Boot Safety (persistent), Server Isolation (local)"), telnet.stdout)
+        XCTAssertTrue(telnet.stdout.contains("Decision    : BLOCK"), telnet.stdout)
+        XCTAssertTrue(telnet.stdout.contains("Rule        : Block Telnet"), telnet.stdout)
+        XCTAssertTrue(telnet.stdout.contains("(inbound)"), "direction inferred from dstaddr=me")
+        let lab = try WardProcess.run(["--store", store, "ipsec", "trace", "me", "10.77.5.5", "tcp", "40000", "445"])
+        XCTAssertTrue(lab.stdout.contains("Decision    : NEGOTIATE") && lab.stdout.contains("Filter List : Isolation Domain"), lab.stdout)
+        let bad = try WardProcess.run(["--store", store, "ipsec", "trace", "srcaddr=me", "dstaddr=10.77.5.5", "protocol=icmp", "dstport=80"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertEqual(bad.stderr, "ward: trace: dstport: ports need protocol=TCP or UDP\n")
+        XCTAssertTrue(try WardProcess.run(["ipsec", "?"]).stdout.contains("trace"))
+    }
+
     func testHelpNeedsNoStore() throws {
         let result = try WardProcess.run(["--store", "/nonexistent/dir/that/cannot/exist/p.db", "ipsec", "static", "add", "rule", "?"])
         XCTAssertEqual(result.status, 0, result.stderr)

@@ -1,0 +1,81 @@
+import Filtering
+import Foundation
+import Netsh
+import Packet
+import Platform
+import Policy
+import PolicyStore
+
+/// `ipsec trace`: which rule decides a packet, and why — the persistent and assigned local
+/// policies compiled against this machine's addresses, the decision, the policy, rule, filter
+/// list and filter, the weight, and the nearest filters that did not decide it.
+enum TraceCommand {
+    static var command: ExtensionCommand {
+        ExtensionCommand(
+            context: ["ipsec"], words: ["trace"],
+            parameters: [ParameterSpec("srcaddr", required: true, "<address>|me"), ParameterSpec("dstaddr", required: true, "<address>|me"),
+                         ParameterSpec("protocol", "ANY|ICMP|TCP|UDP|<0-255>"), ParameterSpec("srcport", "<0-65535>"),
+                         ParameterSpec("dstport", "<0-65535>"), ParameterSpec("direction", "in|out"),
+                         ParameterSpec("conntype", "lan|dialup"), ParameterSpec("protected", "yes|no")],
+            summary: "Explains what the stored policy does with a packet: decision, rule, filter, weight, near misses.",
+            remarks: ["me stands for an address of this computer.", "direction defaults to out when srcaddr is me, else in.",
+                      "protected=yes: the packet arrived through IPsec (inbound)."],
+            run: run)
+    }
+
+    static func run(_ session: NetshSession, _ arguments: ExtensionArguments) throws -> CommandOutput {
+        let machine = SystemConfiguration.read()
+        func resolve(_ tag: String, peerIsIPv6: Bool?) throws -> IPAddress {
+            let text = try arguments.requiredString(tag)
+            if text.lowercased() == "me" {
+                let wantV6 = peerIsIPv6 ?? false
+                guard let local = machine.localAddresses.first(where: { $0.isIPv4 != wantV6 }) ?? machine.localAddresses.first else {
+                    throw arguments.fail(tag, "this computer has no address to stand for 'me'")
+                }
+                return local
+            }
+            guard let address = IPAddress(text) else { throw arguments.fail(tag, "'\(text)' is not an IP address or me") }
+            return address
+        }
+        let sourceText = try arguments.requiredString("srcaddr"), destinationText = try arguments.requiredString("dstaddr")
+        let source = try resolve("srcaddr", peerIsIPv6: IPAddress(destinationText).map { !$0.isIPv4 })
+        let destination = try resolve("dstaddr", peerIsIPv6: !source.isIPv4)
+        guard source.isIPv4 == destination.isIPv4 else { throw arguments.fail("dstaddr", "source and destination are of different IP versions") }
+        let protocolSelector: ProtocolSelector
+        do { protocolSelector = try ProtocolSelector(netsh: arguments.string("protocol") ?? "ANY") } catch {
+            throw arguments.fail("protocol", error.message)
+        }
+        func port(_ tag: String) throws -> UInt16 {
+            guard let text = arguments.string(tag) else { return 0 }
+            guard let value = UInt16(text) else { throw arguments.fail(tag, "'\(text)' is not a port 0-65535") }
+            if value != 0 && !protocolSelector.hasPorts { throw arguments.fail(tag, "ports need protocol=TCP or UDP") }
+            return value
+        }
+        let direction: Direction
+        switch arguments.string("direction")?.lowercased() {
+        case nil: direction = sourceText.lowercased() == "me" || machine.localAddresses.contains(source) ? .outbound : .inbound
+        case "in", "inbound": direction = .inbound
+        case "out", "outbound": direction = .outbound
+        case let other?: throw arguments.fail("direction", "'\(other)' is not in or out")
+        }
+        let interface: InterfaceKind = arguments.string("conntype")?.lowercased() == "dialup" ? .dialup : .lan
+        let protected = NetshBoolean.parse(arguments.string("protected") ?? "no") ?? false
+        let packet = PacketSelector(source: source, destination: destination, protocolNumber: protocolSelector.number ?? 0,
+                                    sourcePort: try port("srcport"), destinationPort: try port("dstport"))
+        var snapshots: [PolicySnapshot] = []
+        for location in [StoreLocation.persistent, .local] {
+            if let snapshot = try session.readStore(location, { t -> PolicySnapshot? in
+                guard let policy = try t.assignedPolicy() else { return nil }
+                return PolicySnapshot(store: location.rawValue, policy: policy, rules: try t.rules(ofPolicy: policy.id),
+                                      filterLists: try t.filterLists(), filterActions: try t.filterActions())
+            }) { snapshots.append(snapshot) }
+        }
+        let filters: [SpecificFilter]
+        do { filters = try FilterCompiler.compile(snapshots, addresses: machine) } catch { throw NetshError(error.message) }
+        var decider = PolicyDecider(table: FilterTable(filters), broadcast: machine.broadcastAddresses)
+        let explanation = decider.explain(packet, direction: direction, interface: interface, protected: protected)
+        let header = snapshots.isEmpty ? ["Policies    : none assigned (persistent and local stores)"]
+            : ["Policies    : " + snapshots.map { "\($0.policy.name) (\($0.store))" }.joined(separator: ", ") + " — \(filters.count) specific filters"]
+        return CommandOutput((header + explanation.lines).joined(separator: "\n"))
+    }
+}
