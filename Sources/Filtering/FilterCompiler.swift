@@ -39,6 +39,12 @@ public enum FilterCompiler {
         return filters
     }
 
+    /// The default response rule IKE answers with when no filter covers a peer (reference d.7):
+    /// that of the highest-precedence policy that has it active. It never overrides a filter.
+    public static func defaultResponse(_ snapshots: [PolicySnapshot]) -> (store: String, policy: IPsecPolicy)? {
+        snapshots.first { $0.policy.defaultResponseRule.active }.map { ($0.store, $0.policy) }
+    }
+
     /// The total order of the table: the first matching filter in it decides.
     static func precedes(_ a: SpecificFilter, _ b: SpecificFilter) -> Bool {
         if a.weight != b.weight { return a.weight > b.weight }

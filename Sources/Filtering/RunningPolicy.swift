@@ -1,3 +1,5 @@
+import Policy
+
 /// The table in force and how it is replaced: a new one is compiled from the snapshots and the
 /// current addresses, and swapped in only when compilation succeeds — a policy that cannot be
 /// compiled never replaces the running one. The agent calls `update` when a store changes or
@@ -6,6 +8,8 @@ public final class RunningPolicy {
     public private(set) var decider: PolicyDecider
     /// How many tables have been installed (the first is the empty one).
     public private(set) var generation = 0
+    /// The policy whose default response rule answers IKE from peers no filter covers.
+    public private(set) var defaultResponse: (store: String, policy: IPsecPolicy)?
 
     public init(exemptions: Exemptions = .windows2003) {
         decider = PolicyDecider(table: FilterTable([]), exemptions: exemptions)
@@ -24,6 +28,7 @@ public final class RunningPolicy {
         var next = PolicyDecider(table: FilterTable(filters), exemptions: decider.exemptions, broadcast: addresses.broadcastAddresses)
         next.softAssociations = decider.softAssociations
         decider = next
+        defaultResponse = FilterCompiler.defaultResponse(snapshots)
         generation += 1
     }
 }

@@ -57,4 +57,18 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(running.generation, 2)
         XCTAssertEqual(running.decide(query("10.77.0.54"), direction: .outbound).verdict, .permit)
     }
+
+    func testDefaultResponseRuleComesFromTheFirstPolicyThatHasItActive() throws {
+        var persistent = PolicyBuilder()
+        persistent.policy.defaultResponseRule.active = false
+        var local = PolicyBuilder()
+        local.policy.name = "Local"
+        let running = RunningPolicy()
+        XCTAssertNil(running.defaultResponse?.policy.name)
+        try running.update([persistent.snapshot("persistent"), local.snapshot("local")], addresses: localMachine)
+        XCTAssertEqual(running.defaultResponse?.store, "local")
+        XCTAssertEqual(running.defaultResponse?.policy.name, "Local")
+        // It adds no filter: traffic with no rule still passes in the clear.
+        XCTAssertEqual(running.decide(tcp(me4, address("192.0.2.1")), direction: .outbound).verdict, .permit)
+    }
 }
