@@ -6,43 +6,19 @@ final class EVPAEADCipher: AEADCipher {
     var ivSize: Int { 8 }
     var blockSize: Int { 4 }
     var tagSize: Int { 16 }
-    private let cipher: OpaquePointer
-    private let encryptContext: OpaquePointer
-    private let decryptContext: OpaquePointer
+    private let contexts: EVPContexts
     /// The 4-byte salt from the end of the key material, then room for the explicit IV.
     private let nonce: UnsafeMutablePointer<UInt8>
 
     init(name: String, keyMaterial: [UInt8]) throws(TransformError) {
-        let key = Array(keyMaterial.dropLast(4))
-        guard let cipher = EVP_CIPHER_fetch(nil, name, nil) else { throw .fromLibcrypto("EVP_CIPHER_fetch(\(name))") }
-        guard Int(EVP_CIPHER_get_key_length(cipher)) == key.count else {
-            let expected = Int(EVP_CIPHER_get_key_length(cipher)) + 4
-            EVP_CIPHER_free(cipher)
-            throw .badKeyLength(algorithm: name, expected: expected, got: keyMaterial.count)
-        }
-        guard let encrypt = EVP_CIPHER_CTX_new(), let decrypt = EVP_CIPHER_CTX_new() else {
-            EVP_CIPHER_free(cipher)
-            throw .fromLibcrypto("EVP_CIPHER_CTX_new")
-        }
-        self.cipher = cipher
-        encryptContext = encrypt
-        decryptContext = decrypt
+        contexts = try EVPContexts(name: name, key: Array(keyMaterial.dropLast(4)), reportedKeyLength: { $0 + 4 },
+                                   reportedGot: keyMaterial.count)
         nonce = .allocate(capacity: 12)
         nonce.initialize(repeating: 0, count: 12)
         for index in 0..<4 { nonce[index] = keyMaterial[keyMaterial.count - 4 + index] }
-        for (context, direction) in [(encrypt, Int32(1)), (decrypt, Int32(0))] {
-            guard EVP_CipherInit_ex2(context, cipher, key, nil, direction, nil) == 1 else {
-                throw .fromLibcrypto("EVP_CipherInit_ex2(\(name))")
-            }
-        }
     }
 
-    deinit {
-        EVP_CIPHER_CTX_free(encryptContext)
-        EVP_CIPHER_CTX_free(decryptContext)
-        EVP_CIPHER_free(cipher)
-        nonce.deallocate()
-    }
+    deinit { nonce.deallocate() }
 
     private func setNonce(_ context: OpaquePointer, iv: UnsafeRawBufferPointer, direction: Int32) throws(TransformError) {
         guard iv.count == 8 else { throw .badIVLength(expected: 8, got: iv.count) }
@@ -53,12 +29,12 @@ final class EVPAEADCipher: AEADCipher {
     func seal(_ data: UnsafeMutableRawBufferPointer, iv: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer,
               tag: UnsafeMutableRawBufferPointer) throws(TransformError) {
         guard tag.count == 16 else { throw .libcrypto("tag buffer must be 16 bytes") }
-        try setNonce(encryptContext, iv: iv, direction: 1)
-        try process(encryptContext, data, aad: aad)
+        try setNonce(contexts.encrypt, iv: iv, direction: 1)
+        try process(contexts.encrypt, data, aad: aad)
         var scratch: UInt8 = 0
         var written: Int32 = 0
-        guard EVP_CipherFinal_ex(encryptContext, &scratch, &written) == 1,
-              EVP_CIPHER_CTX_ctrl(encryptContext, EVP_CTRL_AEAD_GET_TAG, 16, tag.baseAddress) == 1 else {
+        guard EVP_CipherFinal_ex(contexts.encrypt, &scratch, &written) == 1,
+              EVP_CIPHER_CTX_ctrl(contexts.encrypt, EVP_CTRL_AEAD_GET_TAG, 16, tag.baseAddress) == 1 else {
             throw .fromLibcrypto("seal")
         }
     }
@@ -66,14 +42,14 @@ final class EVPAEADCipher: AEADCipher {
     func open(_ data: UnsafeMutableRawBufferPointer, iv: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer,
               tag: UnsafeRawBufferPointer) throws(TransformError) -> Bool {
         guard tag.count == 16 else { return false }
-        try setNonce(decryptContext, iv: iv, direction: 0)
-        guard EVP_CIPHER_CTX_ctrl(decryptContext, EVP_CTRL_AEAD_SET_TAG, 16, UnsafeMutableRawPointer(mutating: tag.baseAddress)) == 1 else {
+        try setNonce(contexts.decrypt, iv: iv, direction: 0)
+        guard EVP_CIPHER_CTX_ctrl(contexts.decrypt, EVP_CTRL_AEAD_SET_TAG, 16, UnsafeMutableRawPointer(mutating: tag.baseAddress)) == 1 else {
             throw .fromLibcrypto("set tag")
         }
-        try process(decryptContext, data, aad: aad)
+        try process(contexts.decrypt, data, aad: aad)
         var scratch: UInt8 = 0
         var written: Int32 = 0
-        guard EVP_CipherFinal_ex(decryptContext, &scratch, &written) == 1 else {
+        guard EVP_CipherFinal_ex(contexts.decrypt, &scratch, &written) == 1 else {
             ERR_clear_error()
             return false
         }

@@ -5,46 +5,23 @@ import COpenSSL
 final class EVPBlockCipher: Cipher {
     let ivSize: Int
     let blockSize: Int
-    private let encryptContext: OpaquePointer
-    private let decryptContext: OpaquePointer
-    private let cipher: OpaquePointer
+    private let contexts: EVPContexts
 
     init(name: String, key: [UInt8], blockSize: Int) throws(TransformError) {
-        guard let cipher = EVP_CIPHER_fetch(nil, name, nil) else { throw .fromLibcrypto("EVP_CIPHER_fetch(\(name))") }
-        guard Int(EVP_CIPHER_get_key_length(cipher)) == key.count else {
-            let expected = Int(EVP_CIPHER_get_key_length(cipher))
-            EVP_CIPHER_free(cipher)
-            throw .badKeyLength(algorithm: name, expected: expected, got: key.count)
-        }
-        guard let encrypt = EVP_CIPHER_CTX_new(), let decrypt = EVP_CIPHER_CTX_new() else {
-            EVP_CIPHER_free(cipher)
-            throw .fromLibcrypto("EVP_CIPHER_CTX_new")
-        }
-        self.cipher = cipher
-        encryptContext = encrypt
-        decryptContext = decrypt
+        contexts = try EVPContexts(name: name, key: key)
         self.blockSize = blockSize
-        ivSize = Int(EVP_CIPHER_get_iv_length(cipher))
-        for (context, direction) in [(encrypt, Int32(1)), (decrypt, Int32(0))] {
-            guard EVP_CipherInit_ex2(context, cipher, key, nil, direction, nil) == 1,
-                  EVP_CIPHER_CTX_set_padding(context, 0) == 1 else {
-                throw .fromLibcrypto("EVP_CipherInit_ex2(\(name))")
-            }
+        ivSize = Int(EVP_CIPHER_get_iv_length(contexts.cipher))
+        for context in [contexts.encrypt, contexts.decrypt] where EVP_CIPHER_CTX_set_padding(context, 0) != 1 {
+            throw .fromLibcrypto("EVP_CIPHER_CTX_set_padding(\(name))")
         }
-    }
-
-    deinit {
-        EVP_CIPHER_CTX_free(encryptContext)
-        EVP_CIPHER_CTX_free(decryptContext)
-        EVP_CIPHER_free(cipher)
     }
 
     func encrypt(_ data: UnsafeMutableRawBufferPointer, iv: UnsafeRawBufferPointer) throws(TransformError) {
-        try run(encryptContext, data, iv: iv, direction: 1)
+        try run(contexts.encrypt, data, iv: iv, direction: 1)
     }
 
     func decrypt(_ data: UnsafeMutableRawBufferPointer, iv: UnsafeRawBufferPointer) throws(TransformError) {
-        try run(decryptContext, data, iv: iv, direction: 0)
+        try run(contexts.decrypt, data, iv: iv, direction: 0)
     }
 
     private func run(_ context: OpaquePointer, _ data: UnsafeMutableRawBufferPointer, iv: UnsafeRawBufferPointer,
