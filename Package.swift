@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "Transforms", dependencies: ["COpenSSL"]),
         .target(name: "Filtering", dependencies: ["Packet", "Policy"]),
         .target(name: "ESP", dependencies: ["Packet", "Transforms"]),
+        .target(name: "IKE", dependencies: ["Packet", "Transforms"]),
         // Linux: the machine's configuration (later: TUN, sockets, XFRM netlink).
         .target(name: "Platform", dependencies: ["Filtering", "Packet", "Policy"]),
         .target(name: "Policy", dependencies: ["Packet"]),
@@ -44,6 +45,7 @@ let package = Package(
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "Platform", "Policy", "Packet", "Netsh", "PolicyStore"]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms"]),
+        .testTarget(name: "IKETests", dependencies: ["IKE", "Packet"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe"], exclude: ["Oracles"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
