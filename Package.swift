@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ESP", targets: ["ESP"]),
         .library(name: "Packet", targets: ["Packet"]),
         .library(name: "Transforms", targets: ["Transforms"]),
+        .library(name: "IKE", targets: ["IKE"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),

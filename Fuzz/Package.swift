@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// libFuzzer target over ESP/AH decapsulation. Not part of the main build:
+// libFuzzer targets over ESP/AH decapsulation (ESPFuzz) and the ISAKMP decoder (ISAKMPFuzz).
+// Not part of the main build:
 //   swift build --package-path Fuzz -c release --sanitize=fuzzer --product ESPFuzz
 //   SWIFT_BACKTRACE=enable=no Fuzz/.build/release/ESPFuzz -max_total_time=30
 import PackageDescription
@@ -11,5 +12,6 @@ let package = Package(
         .executableTarget(name: "ESPFuzz", dependencies: [.product(name: "ESP", package: "Ward"),
                                                           .product(name: "Packet", package: "Ward"),
                                                           .product(name: "Transforms", package: "Ward")]),
+        .executableTarget(name: "ISAKMPFuzz", dependencies: [.product(name: "IKE", package: "Ward")]),
     ]
 )

@@ -8,5 +8,5 @@ scripts/setup.sh
 swift build --build-tests
 swift test --skip-build 2>&1 | tee /tmp/ward-test.log
 grep -q "with 0 failures" /tmp/ward-test.log
-# A short libFuzzer run over ESP/AH decapsulation (scripts/fuzz.sh for long runs).
-scripts/fuzz.sh 20
+# Short libFuzzer runs over ESP/AH decapsulation and the ISAKMP decoder (scripts/fuzz.sh for long runs).
+scripts/fuzz.sh 15
