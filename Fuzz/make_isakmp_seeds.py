@@ -16,7 +16,7 @@ messages = [
         / ISAKMP_payload_VendorID(load=bytes.fromhex("4a131c81070358455c5728f20e95452f")),
     ISAKMP(init_cookie=b"\x01" * 8, resp_cookie=b"\x02" * 8, exch_type="identity prot.") / ISAKMP_payload_KE(load=b"\x05" * 128)
         / ISAKMP_payload_Nonce(load=b"\x06" * 20),
-    ISAKMP(init_cookie=b"\x01" * 8, resp_cookie=b"\x02" * 8, exch_type="quick mode", id=7) / ISAKMP_payload_Hash(load=b"\x07" * 20)
+    ISAKMP(init_cookie=b"\x01" * 8, resp_cookie=b"\x02" * 8, exch_type=32, id=7) / ISAKMP_payload_Hash(load=b"\x07" * 20)
         / ISAKMP_payload_ID(IDtype=1, load=bytes([10, 77, 1, 1])),
 ]
 for index, message in enumerate(messages):
