@@ -15,4 +15,21 @@
 #include <openssl/rand.h>
 #include <openssl/md5.h>
 #include <openssl/sha.h>
+#include <openssl/param_build.h>
+#include <openssl/bn.h>
+#include <openssl/dh.h>
+#include <openssl/ec.h>
+// Parameter names as C strings with static storage: OSSL_PARAM_BLD keeps the key pointers until
+// OSSL_PARAM_BLD_to_param, so Swift's temporary C strings for the macro constants would dangle.
+static const char *const WARD_PARAM_FFC_P = OSSL_PKEY_PARAM_FFC_P;
+static const char *const WARD_PARAM_FFC_G = OSSL_PKEY_PARAM_FFC_G;
+static const char *const WARD_PARAM_PUB_KEY = OSSL_PKEY_PARAM_PUB_KEY;
+static const char *const WARD_PARAM_GROUP_NAME = OSSL_PKEY_PARAM_GROUP_NAME;
+static const char *const WARD_PARAM_DH_PRIV_LEN = OSSL_PKEY_PARAM_DH_PRIV_LEN;
+static const char *const WARD_CURVE_P256 = "P-256";
+static const char *const WARD_CURVE_P384 = "P-384";
+
+// Selection masks that are composite macros, which Swift cannot import.
+static const int WARD_EVP_PKEY_PUBLIC_KEY = EVP_PKEY_PUBLIC_KEY;
+static const int WARD_EVP_PKEY_KEY_PARAMETERS = EVP_PKEY_KEY_PARAMETERS;
 #endif
