@@ -46,12 +46,14 @@ public struct ISAKMPMessage: Equatable, Sendable {
             message.encryptedBody = Array(bytes[ISAKMPHeader.length..<length])
             return message
         }
-        message.payloads = try decodePayloads(bytes, first: next, from: ISAKMPHeader.length, to: length)
+        message.payloads = try decodePayloads(bytes, first: next, from: ISAKMPHeader.length, to: length, allowPadding: false)
         return message
     }
 
-    /// Reads a payload chain in `bytes[from..<to]` starting with payload type `first`.
-    public static func decodePayloads(_ bytes: [UInt8], first: UInt8, from: Int, to end: Int) throws(ISAKMPError) -> [Payload] {
+    /// Reads a payload chain in `bytes[from..<to]` starting with payload type `first`. Bytes
+    /// after the last payload are allowed only as the padding of a decrypted body.
+    public static func decodePayloads(_ bytes: [UInt8], first: UInt8, from: Int, to end: Int,
+                                      allowPadding: Bool = true) throws(ISAKMPError) -> [Payload] {
         let reader = ByteReader(bytes, start: from, end: end)
         var payloads: [Payload] = []
         var type = first
@@ -70,7 +72,9 @@ public struct ISAKMPMessage: Equatable, Sendable {
             type = next
             offset += length
         }
-        // Bytes after the last payload are tolerated only as padding of an encrypted body.
+        if !allowPadding && offset != end {
+            throw ISAKMPError("ISAKMP header", "length", offset: 24, "\(end - offset) bytes follow the last payload")
+        }
         return payloads
     }
 

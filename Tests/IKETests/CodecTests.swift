@@ -99,6 +99,7 @@ final class CodecTests: XCTestCase {
             ("unknown payload type", mutated { $0[16] = 99 }, "unknown payload type 99"),
             ("SA DOI", mutated { $0[35] = 2 }, "SA payload: DOI at byte 32"),
             ("transform count", mutated { $0[47] = 5 }, "proposal 1 transform 4: next payload"),
+            ("trailing bytes", mutated { $0 += [0, 0, 0, 0]; $0[27] &+= 4 }, "4 bytes follow the last payload"),
         ]
         for (name, bytes, expected) in cases {
             XCTAssertThrowsError(try ISAKMPMessage.decode(bytes), name) { error in
