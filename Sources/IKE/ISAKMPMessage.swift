@@ -47,6 +47,8 @@ public struct ISAKMPMessage: Equatable, Sendable {
             return message
         }
         message.payloads = try decodePayloads(bytes, first: next, from: ISAKMPHeader.length, to: length, allowPadding: false)
+        // Normalised: a draft NAT-D/NAT-OA number (130/131) is re-encoded with RFC 3947's.
+        message.firstPayloadType = message.payloads.first?.type.rawValue ?? 0
         return message
     }
 

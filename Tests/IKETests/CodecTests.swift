@@ -73,6 +73,15 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(sa.proposals[0].transforms[0].attribute(12)?.number, 28_800, "variable-length life duration")
     }
 
+    /// Found by the fuzzer: a draft-numbered NAT-D payload (130) first, minor version 1.
+    func testDraftNATPayloadNumbersRoundTrip() throws {
+        let bytes = hexBytes("0c273027160160000100002c8c2c25118211010000000400000000290000000d2735271a0000000000")
+        let message = try ISAKMPMessage.decode(bytes)
+        XCTAssertEqual(message.payloads, [.natDiscovery([0x27, 0x35, 0x27, 0x1A, 0, 0, 0, 0, 0])])
+        XCTAssertEqual(try ISAKMPMessage.decode(message.encoded()), message)
+        XCTAssertEqual(message.encoded()[16], 20, "re-encoded with RFC 3947's number")
+    }
+
     func testEncryptedBodyIsKeptUndecoded() throws {
         var message = ISAKMPMessage(header: ISAKMPHeader(initiatorCookie: 9, responderCookie: 8, exchange: .identityProtection, encrypted: true),
                                     payloads: [])
