@@ -1,6 +1,7 @@
 import ESP
 import Foundation
 import Packet
+import TestSupport
 import Transforms
 import XCTest
 
@@ -134,13 +135,4 @@ final class ScapyOracleTests: XCTestCase {
     }
 }
 
-func hex(_ text: String) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var index = text.startIndex
-    while index < text.endIndex {
-        let next = text.index(index, offsetBy: 2)
-        bytes.append(UInt8(text[index..<next], radix: 16)!)
-        index = next
-    }
-    return bytes
-}
+func hex(_ text: String) -> [UInt8] { Hex.bytes(text) }

@@ -1,6 +1,7 @@
 import ESP
 import Foundation
 import Packet
+import TestSupport
 import Transforms
 import XCTest
 
@@ -20,19 +21,6 @@ final class TsharkOracleTests: XCTestCase {
         (.aesGCM16(keyBits: 256), nil, "AES-GCM with 16 octet ICV [RFC4106]", "NULL"),
         (.null, .hmacSHA1_96, "NULL", "HMAC-SHA-1-96 [RFC2404]"),
     ]
-
-    /// A pcap file of raw IP packets (LINKTYPE_RAW, 101).
-    static func pcap(_ packets: [[UInt8]]) -> Data {
-        var data = Data()
-        func le32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
-        func le16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
-        le32(0xA1B2_C3D4); le16(2); le16(4); le32(0); le32(0); le32(65535); le32(101)
-        for (index, packet) in packets.enumerated() {
-            le32(UInt32(1_800_000_000 + index)); le32(0); le32(UInt32(packet.count)); le32(UInt32(packet.count))
-            data.append(contentsOf: packet)
-        }
-        return data
-    }
 
     func testTsharkDecryptsWardsCapture() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.tshark) else {
@@ -69,7 +57,7 @@ final class TsharkOracleTests: XCTestCase {
         }
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("ward-tshark-\(UUID().uuidString).pcap")
         defer { try? FileManager.default.removeItem(at: capture) }
-        try Self.pcap(packets).write(to: capture)
+        try Pcap.raw(packets).write(to: capture)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.tshark)
         process.arguments = ["-n", "-r", capture.path, "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE"]

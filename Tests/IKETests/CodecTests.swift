@@ -1,6 +1,7 @@
 import Foundation
 import IKE
 import Packet
+import TestSupport
 import XCTest
 
 /// A Main Mode first message as Windows Server 2003 sends it: four offers (3DES-SHA1-2,
@@ -23,17 +24,7 @@ func windowsMainMode1() -> ISAKMPMessage {
 /// A self-signed P-256 certificate (CN=ward-test), DER, so tshark's X.509 dissector is satisfied.
 let testCertificateHex = "3082017c30820123a00302010202142b9d96a9de96e2cb01103dc652a8427133e771aa300a06082a8648ce3d04030230143112301006035504030c09776172642d74657374301e170d3236313132393034323031365a170d3336313132363034323031365a30143112301006035504030c09776172642d746573743059301306072a8648ce3d020106082a8648ce3d030107034200049a1c4b9d5e04f69b5d83dfc16508221d6d418dbc3056c97d51a04b787bbc9190a360390d57cefa917ed2970612baf2a29401236ef4c16f9255cd91025e3ce513a3533051301d0603551d0e04160414a12ddca4f27562a29e891f0e49aa8fbbf6eff129301f0603551d23041830168014a12ddca4f27562a29e891f0e49aa8fbbf6eff129300f0603551d130101ff040530030101ff300a06082a8648ce3d040302034700304402204c5e7ace2994d80ad4b37238a67d69e127706a05c89e66a64073fbd822966be702202f85f6aefdd7eaea795519cc1efde26fe725f43a4e22b5c75a69a769d45f027f"
 
-func hexBytes(_ text: String) -> [UInt8] {
-    let digits = text.count % 2 == 0 ? text : text + "0"
-    var bytes: [UInt8] = []
-    var index = digits.startIndex
-    while index < digits.endIndex {
-        let next = digits.index(index, offsetBy: 2)
-        bytes.append(UInt8(digits[index..<next], radix: 16)!)
-        index = next
-    }
-    return bytes
-}
+func hexBytes(_ text: String) -> [UInt8] { Hex.bytes(text) }
 
 func everyPayloadMessage() -> ISAKMPMessage {
     let esp = Proposal(number: 1, protocolID: 3, spi: [0xC0, 0xFF, 0xEE, 0x01], transforms: [

@@ -1,5 +1,6 @@
 import Foundation
 import IKE
+import TestSupport
 import XCTest
 
 /// Wireshark's ISAKMP dissector reads every message Ward encodes without a malformed or error
@@ -22,15 +23,7 @@ final class TsharkDissectionTests: XCTestCase {
             throw XCTSkip("tshark oracle needs /usr/bin/tshark (scripts/setup.sh installs it)")
         }
         let messages = [windowsMainMode1(), everyPayloadMessage()]
-        var pcap = Data()
-        func le32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { pcap.append(contentsOf: $0) } }
-        func le16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { pcap.append(contentsOf: $0) } }
-        le32(0xA1B2_C3D4); le16(2); le16(4); le32(0); le32(0); le32(65535); le32(101)
-        for message in messages {
-            let packet = udpPacket(message.encoded())
-            le32(1_800_000_000); le32(0); le32(UInt32(packet.count)); le32(UInt32(packet.count))
-            pcap.append(contentsOf: packet)
-        }
+        let pcap = Pcap.raw(messages.map { udpPacket($0.encoded()) })
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ward-isakmp-\(UUID().uuidString).pcap")
         defer { if ProcessInfo.processInfo.environment["WARD_KEEP"] == nil { try? FileManager.default.removeItem(at: file) } else { print("kept \(file.path)") } }
         try pcap.write(to: file)

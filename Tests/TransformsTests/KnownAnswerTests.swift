@@ -1,19 +1,11 @@
+import TestSupport
 import Transforms
 import XCTest
 
-func hex(_ text: String) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var index = text.startIndex
-    while index < text.endIndex {
-        let next = text.index(index, offsetBy: 2)
-        bytes.append(UInt8(text[index..<next], radix: 16)!)
-        index = next
-    }
-    return bytes
-}
+func hex(_ text: String) -> [UInt8] { Hex.bytes(text) }
 
 extension Array where Element == UInt8 {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+    var hexString: String { Hex.text(self) }
 }
 
 /// Known-answer tests from the RFCs and NIST, each run twice on the same transform object so
