@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds `ward`, applies the server isolation policy script
-# (examples/server-isolation.txt) to a fresh store, and shows the result the way an
-# administrator would look at it. The store lives in a temporary directory, never in
+# (examples/server-isolation.txt) to a fresh store, shows the result the way an administrator
+# would look at it, and traces how the policy decides two packets. The store lives in a temporary directory, never in
 # /var/lib/ward.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,9 @@ step "$ward" ipsec static show rule all policy="Server Isolation" format=table
 step "$ward" ipsec static show filterlist name=Infrastructure format=table level=verbose
 step "$ward" ipsec static show filteraction name="Isolation Secure"
 step "$ward" ipsec static show rule default policy="Server Isolation"
+# Which rule decides a packet, and why (this machine's own address stands for `me`).
+step "$ward" ipsec trace srcaddr=192.0.2.7 dstaddr=me protocol=tcp srcport=40000 dstport=23
+step "$ward" ipsec trace srcaddr=me dstaddr=10.77.5.5 protocol=tcp srcport=40000 dstport=445
 printf '\n\033[1m$ %s\033[0m\n' "ward ipsec static set store location=persistent + show policy all"
 printf 'ipsec static set store location=persistent\nipsec static show policy all format=table\n' | "$ward"
 printf '\n\033[1m$ %s\033[0m\n' "ward ipsec static add rule ... (a mistake: a mirrored list in a tunnel rule)"
