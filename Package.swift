@@ -48,7 +48,7 @@ let package = Package(
         // Helpers shared by the test targets (hex text, pcap files).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "TestSupport"]),
-        .testTarget(name: "IKETests", dependencies: ["IKE", "Packet", "TestSupport"]),
+        .testTarget(name: "IKETests", dependencies: ["IKE", "Packet", "Transforms", "TestSupport"], exclude: ["Oracles"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe", "TestSupport"], exclude: ["Oracles"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),

@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include <openssl/md5.h>
 #include <openssl/sha.h>
+#include <openssl/hmac.h>
 #include <openssl/param_build.h>
 #include <openssl/bn.h>
 #include <openssl/dh.h>
