@@ -1,0 +1,101 @@
+import Foundation
+import IKE
+import Packet
+import TestSupport
+import Transforms
+import XCTest
+
+/// Wireshark decrypts Ward's Main Mode message 5 given only the cookie and the Appendix B key:
+/// it derives the IV itself from the KE payloads (hash(g^xi | g^xr)), so agreement checks Ward's
+/// initial IV, key expansion length, and the CBC encryption of ISAKMP payloads.
+final class TsharkDecryptionTests: XCTestCase {
+    private let initiator: [UInt8] = [10, 77, 1, 1]
+    private let responder: [UInt8] = [10, 77, 2, 2]
+
+    /// 3DES with SHA1 (SKEYID_e 20 bytes, key 24: Appendix B expansion), AES-256 with MD5 (16 → 32),
+    /// AES-128 with SHA2-256 (the leading 16 bytes of SKEYID_e).
+    func testTsharkDecryptsMainMode5() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark") else {
+            throw XCTSkip("tshark oracle needs /usr/bin/tshark (scripts/setup.sh installs it)")
+        }
+        try checkMainMode5(cipherAttributes: [Attribute(1, 5)], cipher: .tripleDESCBC, hash: .sha1)
+        try checkMainMode5(cipherAttributes: [Attribute(1, 7), Attribute(14, 256)], cipher: .aesCBC(keyBits: 256), hash: .md5)
+        try checkMainMode5(cipherAttributes: [Attribute(1, 7), Attribute(14, 128)], cipher: .aesCBC(keyBits: 128), hash: .sha256)
+    }
+
+    private func checkMainMode5(cipherAttributes: [Attribute], cipher algorithm: EncryptionAlgorithm, hash: IKEHashAlgorithm) throws {
+        let cookieI = UInt64.random(in: 1...UInt64.max), cookieR = UInt64.random(in: 1...UInt64.max)
+        let chosen = Transform(number: 1, id: 1, attributes: cipherAttributes + [
+            Attribute(2, hash.rawValue), Attribute(3, 1), Attribute(4, 2), Attribute(11, 1), Attribute(12, bytes: [0, 0, 0x70, 0x80]),
+        ])  // PSK, group 2, 8 hours
+        let blockSize = algorithm == .tripleDESCBC ? 8 : 16
+        let sa = SecurityAssociationPayload(proposals: [Proposal(number: 1, protocolID: 1, transforms: [chosen])])
+        let dhI = try DiffieHellman(group: .modp1024), dhR = try DiffieHellman(group: .modp1024)
+        let gxy = try dhI.sharedSecret(peer: dhR.publicValue)
+        let Ni_b = (0..<20).map { _ in UInt8.random(in: 0...255) }, Nr_b = (0..<20).map { _ in UInt8.random(in: 0...255) }
+        func header(_ responderCookie: UInt64, encrypted: Bool = false) -> ISAKMPHeader {
+            ISAKMPHeader(initiatorCookie: cookieI, responderCookie: responderCookie, exchange: .identityProtection, encrypted: encrypted)
+        }
+        let cookieBytes = { (value: UInt64) in (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) } }
+        let keys = try Phase1Keys(prf: hash, skeyid: .preSharedKey(Array("ward lab secret".utf8)), Ni_b: Ni_b, Nr_b: Nr_b,
+                                  gxy: gxy, CKY_I: cookieBytes(cookieI), CKY_R: cookieBytes(cookieR))
+        let encryptionKey = try keys.encryptionKey(length: algorithm.keyMaterialLength)
+        let identity = Identification.address(.v4(IPv4Address(10, 77, 1, 1)))
+        let hashI = try keys.HASH_I(gxi: dhI.publicValue, gxr: dhR.publicValue, CKY_I: cookieBytes(cookieI), CKY_R: cookieBytes(cookieR),
+                                    SAi_b: Array(ISAKMPMessage.encodePayloads([.securityAssociation(sa)]).dropFirst(4)), IDii_b: [1, 0, 0, 0] + initiator)
+
+        var plaintext = ISAKMPMessage.encodePayloads([.identification(identity), .hash(hashI)])
+        plaintext += [UInt8](repeating: 0, count: (blockSize - plaintext.count % blockSize) % blockSize)
+        let iv = try Phase1Keys.initialIV(hash: hash, gxi: dhI.publicValue, gxr: dhR.publicValue, blockSize: blockSize)
+        let cipher = try TransformFactory.cipher(algorithm, key: encryptionKey)
+        try plaintext.withUnsafeMutableBytes { data in try iv.withUnsafeBytes { try cipher.encrypt(data, iv: $0) } }
+        var message5 = ISAKMPMessage(header: header(cookieR, encrypted: true), payloads: [])
+        message5.encryptedBody = plaintext
+        message5.firstPayloadType = PayloadType.identification.rawValue
+
+        let exchange: [(fromInitiator: Bool, ISAKMPMessage)] = [
+            (true, ISAKMPMessage(header: header(0), payloads: [.securityAssociation(sa)])),
+            (false, ISAKMPMessage(header: header(cookieR), payloads: [.securityAssociation(sa)])),
+            (true, ISAKMPMessage(header: header(cookieR), payloads: [.keyExchange(dhI.publicValue), .nonce(Ni_b)])),
+            (false, ISAKMPMessage(header: header(cookieR), payloads: [.keyExchange(dhR.publicValue), .nonce(Nr_b)])),
+            (true, message5),
+        ]
+        let pcap = Pcap.raw(exchange.map { udpPacket($0.1.encoded(), from: $0.fromInitiator ? initiator : responder, to: $0.fromInitiator ? responder : initiator) })
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ward-mm-\(UUID().uuidString).pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try pcap.write(to: file)
+
+        func dissect(key: [UInt8]) throws -> [String] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
+            process.arguments = ["-n", "-r", file.path, "-o", "uat:ikev1_decryption_table:\(String(format: "%016llx", cookieI)),\(Hex.text(key))",
+                                 "-T", "fields", "-E", "separator=|", "-e", "isakmp.typepayload", "-e", "isakmp.id.data.ipv4_addr", "-e", "isakmp.hash"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return text.split(separator: "\n").map(String.init)
+        }
+        let lines = try dissect(key: encryptionKey)
+        XCTAssertEqual(lines.count, 5, "\(algorithm) \(hash): \(lines)")
+        XCTAssertEqual(lines.last, "5,8|10.77.1.1|\(Hex.text(hashI))", "tshark's decryption of message 5 under \(algorithm) \(hash): \(lines)")
+        // The oracle can fail: with a wrong key the same capture does not decrypt to ID + HASH.
+        var wrongKey = encryptionKey
+        wrongKey[wrongKey.count - 1] ^= 0x80  // not bit 0: DES ignores its parity bits
+        XCTAssertNotEqual(try dissect(key: wrongKey).last, lines.last, "\(algorithm) \(hash) with a wrong key")
+    }
+
+    private func udpPacket(_ payload: [UInt8], from source: [UInt8], to destination: [UInt8]) -> [UInt8] {
+        let total = 28 + payload.count
+        var header: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xFF), 0, 1, 0x40, 0, 64, 17, 0, 0]
+            + source + destination + [0x01, 0xF4, 0x01, 0xF4, UInt8((payload.count + 8) >> 8), UInt8((payload.count + 8) & 0xFF), 0, 0]
+        var sum: UInt32 = 0
+        for index in stride(from: 0, to: 20, by: 2) { sum += UInt32(header[index]) << 8 | UInt32(header[index + 1]) }
+        while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
+        header[10] = UInt8((~sum >> 8) & 0xFF)
+        header[11] = UInt8(~sum & 0xFF)
+        return header + payload
+    }
+}
