@@ -44,14 +44,11 @@ final class TsharkDecryptionTests: XCTestCase {
         let hashI = try keys.HASH_I(gxi: dhI.publicValue, gxr: dhR.publicValue, CKY_I: cookieBytes(cookieI), CKY_R: cookieBytes(cookieR),
                                     SAi_b: Array(ISAKMPMessage.encodePayloads([.securityAssociation(sa)]).dropFirst(4)), IDii_b: [1, 0, 0, 0] + initiator)
 
-        var plaintext = ISAKMPMessage.encodePayloads([.identification(identity), .hash(hashI)])
-        plaintext += [UInt8](repeating: 0, count: (blockSize - plaintext.count % blockSize) % blockSize)
         let iv = try Phase1Keys.initialIV(hash: hash, gxi: dhI.publicValue, gxr: dhR.publicValue, blockSize: blockSize)
-        let cipher = try TransformFactory.cipher(algorithm, key: encryptionKey)
-        try plaintext.withUnsafeMutableBytes { data in try iv.withUnsafeBytes { try cipher.encrypt(data, iv: $0) } }
-        var message5 = ISAKMPMessage(header: header(cookieR, encrypted: true), payloads: [])
-        message5.encryptedBody = plaintext
-        message5.firstPayloadType = PayloadType.identification.rawValue
+        let protection = try MessageProtection(algorithm: algorithm, key: encryptionKey)
+        let sealed = try protection.seal(ISAKMPMessage(header: header(cookieR), payloads: [.identification(identity), .hash(hashI)]), iv: iv)
+        let message5 = try ISAKMPMessage.decode(sealed.datagram)
+        XCTAssertEqual(protection.blockSize, blockSize)
 
         let exchange: [(fromInitiator: Bool, ISAKMPMessage)] = [
             (true, ISAKMPMessage(header: header(0), payloads: [.securityAssociation(sa)])),
