@@ -32,4 +32,20 @@ public enum Pcap {
         }
         return data
     }
+
+    /// An IPv4/UDP packet (header checksum set, UDP checksum 0) around `payload`, port 500 to 500
+    /// unless told: IKE datagrams for a capture.
+    public static func ipv4UDP(_ payload: [UInt8], from source: [UInt8], to destination: [UInt8], port: UInt16 = 500) -> [UInt8] {
+        let total = 28 + payload.count
+        let udpLength = payload.count + 8
+        var header: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xFF), 0, 1, 0x40, 0, 64, 17, 0, 0]
+            + source + destination
+            + [UInt8(port >> 8), UInt8(port & 0xFF), UInt8(port >> 8), UInt8(port & 0xFF), UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
+        var sum: UInt32 = 0
+        for index in stride(from: 0, to: 20, by: 2) { sum += UInt32(header[index]) << 8 | UInt32(header[index + 1]) }
+        while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
+        header[10] = UInt8((~sum >> 8) & 0xFF)
+        header[11] = UInt8(~sum & 0xFF)
+        return header + payload
+    }
 }
