@@ -32,7 +32,7 @@ def main():
             if len(e) >= length:
                 keys[str(length)] = e[:length].hex()
             else:
-                block, material = prf(e, b"\x00"), b""
+                block = prf(e, b"\x00")
                 material = block
                 while len(material) < length:
                     block = prf(e, block)
