@@ -57,9 +57,7 @@ extension SecurityAssociation {
                                   espOffset: ahOffset, protocolNumber: IPsecProtocol.ah.rawValue)
             try computeAHICV(buffer, version: outerVersion, ahOffset: ahOffset, sequence: next, authenticator: authenticator,
                              into: UnsafeMutableRawBufferPointer(rebasing: icv[0..<icvSize]))
-            sequence = next
-            bytes += UInt64(payloadLength)
-            count(sent: UInt64(payloadLength))
+            commitSent(sequence: next, payload: UInt64(payloadLength))
         } catch {
             throw ESPError.from(error)
         }

@@ -107,9 +107,7 @@ extension SecurityAssociation {
             }
             try writeOuterHeaders(buffer, inner: inner, trafficClass: trafficClass, outerLength: outerLength, udpLength: udpLength,
                                   espOffset: espOffset, protocolNumber: IPsecProtocol.esp.rawValue)
-            sequence = next
-            bytes += UInt64(payloadLength)
-            count(sent: UInt64(payloadLength))
+            commitSent(sequence: next, payload: UInt64(payloadLength))
         } catch {
             throw ESPError.from(error)
         }
@@ -191,7 +189,11 @@ extension SecurityAssociation {
         return (try buffer.uint8(at: 0)) << 4 | (try buffer.uint8(at: 1)) >> 4
     }
 
-    func count(sent payload: UInt64) {
+    /// A packet went out: its sequence number is now used, its bytes count against the
+    /// lifetime, and the statistics move. One place, so ESP and AH send paths cannot drift.
+    func commitSent(sequence next: UInt64, payload: UInt64) {
+        sequence = next
+        bytes += payload
         statistics.packetsSent += 1
         if isConfidential { statistics.confidentialBytesSent += payload } else { statistics.authenticatedBytesSent += payload }
         if isTunnel { statistics.bytesSentInTunnels += payload } else { statistics.transportBytesSent += payload }

@@ -58,18 +58,10 @@ final class TsharkOracleTests: XCTestCase {
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("ward-tshark-\(UUID().uuidString).pcap")
         defer { try? FileManager.default.removeItem(at: capture) }
         try Pcap.raw(packets).write(to: capture)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.tshark)
-        process.arguments = ["-n", "-r", capture.path, "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE"]
+        let (text, status) = try Subprocess.run(Self.tshark, ["-n", "-r", capture.path, "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE"]
             + options + ["-T", "fields", "-E", "separator=|", "-e", "frame.number", "-e", "esp.spi", "-e", "esp.sequence",
-                         "-e", "esp.icv_good", "-e", "esp.icv_bad", "-e", "data.data"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+                         "-e", "esp.icv_good", "-e", "esp.icv_bad", "-e", "data.data"])
+        XCTAssertEqual(status, 0)
         let lines = text.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
         XCTAssertEqual(lines.count, packets.count, text)
         for (line, want) in zip(lines, expected) {

@@ -119,18 +119,9 @@ final class KeyDerivationTests: XCTestCase {
 
     private func runOracle(_ request: [String: Any]) throws -> [String: Any] {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Oracles/ikev1_keys_oracle.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "oracle exit status")
+        let (output, status) = try Subprocess.run("python3", [script.path], input: try JSONSerialization.data(withJSONObject: request))
+        XCTAssertEqual(status, 0, "oracle exit status")
+        let data = Data(output.utf8)
         return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 }

@@ -54,14 +54,7 @@ final class NATDetectionTests: XCTestCase {
     }
 
     private func runPython(_ script: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try Subprocess.run("python3", ["-c", script] + arguments).output
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

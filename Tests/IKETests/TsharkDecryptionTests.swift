@@ -83,17 +83,9 @@ final class TsharkDecryptionTests: XCTestCase {
         try pcap.write(to: file)
 
         func dissect(key: [UInt8]) throws -> [String] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
-            process.arguments = ["-n", "-r", file.path, "-o", "uat:ikev1_decryption_table:\(String(format: "%016llx", cookieI)),\(Hex.text(key))",
-                                 "-T", "fields", "-E", "separator=|", "-e", "isakmp.typepayload", "-e", "isakmp.id.data.ipv4_addr", "-e", "isakmp.hash"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return text.split(separator: "\n").map(String.init)
+            try Subprocess.run("/usr/bin/tshark", ["-n", "-r", file.path, "-o", "uat:ikev1_decryption_table:\(String(format: "%016llx", cookieI)),\(Hex.text(key))",
+                                                   "-T", "fields", "-E", "separator=|", "-e", "isakmp.typepayload", "-e", "isakmp.id.data.ipv4_addr",
+                                                   "-e", "isakmp.hash"]).output.split(separator: "\n").map(String.init)
         }
         let lines = try dissect(key: encryptionKey)
         XCTAssertEqual(lines.count, 7, "\(algorithm) \(hash): \(lines)")

@@ -15,16 +15,8 @@ final class TsharkDissectionTests: XCTestCase {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ward-isakmp-\(UUID().uuidString).pcap")
         defer { if ProcessInfo.processInfo.environment["WARD_KEEP"] == nil { try? FileManager.default.removeItem(at: file) } else { print("kept \(file.path)") } }
         try pcap.write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
-        process.arguments = ["-n", "-r", file.path, "-T", "fields", "-E", "separator=|", "-e", "isakmp.exchangetype", "-e", "isakmp.typepayload",
-                             "-e", "_ws.malformed", "-e", "_ws.expert.severity"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try Subprocess.run("/usr/bin/tshark", ["-n", "-r", file.path, "-T", "fields", "-E", "separator=|", "-e", "isakmp.exchangetype",
+                                                           "-e", "isakmp.typepayload", "-e", "_ws.malformed", "-e", "_ws.expert.severity"]).output
         let lines = text.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
         XCTAssertEqual(lines.count, 2, text)
         XCTAssertEqual(lines.first?[0], "2", "Identity Protection (Main Mode)")

@@ -49,3 +49,32 @@ public enum Pcap {
         return header + payload
     }
 }
+
+/// Runs an oracle tool (tshark, python3) and collects what it prints.
+public enum Subprocess {
+    /// Runs `executable` (an absolute path, or a name looked up by /usr/bin/env) with
+    /// `arguments`, writing `input` to its standard input; standard error is discarded.
+    public static func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> (output: String, status: Int32) {
+        let process = Process()
+        if executable.hasPrefix("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
+        try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(input)
+            try stdin.fileHandleForWriting.close()
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (text, process.terminationStatus)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Transforms
 import XCTest
 
@@ -39,14 +40,7 @@ final class DiffieHellmanTests: XCTestCase {
             """
         for group in DiffieHellmanGroup.allCases {
             let ward = try DiffieHellman(group: group)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", script, String(group.rawValue), ward.publicValue.map { String(format: "%02x", $0) }.joined()]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let text = try Subprocess.run("python3", ["-c", script, String(group.rawValue), ward.publicValue.map { String(format: "%02x", $0) }.joined()]).output
             let parts = text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             guard parts.count == 2 else { XCTFail("\(group): python said \(text)"); continue }
             let secret = try ward.sharedSecret(peer: hex(parts[0]))
