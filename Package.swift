@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Transforms", dependencies: ["COpenSSL"]),
         .target(name: "Filtering", dependencies: ["Packet", "Policy"]),
         .target(name: "ESP", dependencies: ["Packet", "Transforms"]),
-        .target(name: "IKE", dependencies: ["Packet", "Transforms"]),
+        .target(name: "IKE", dependencies: ["Packet", "Transforms", "ESP"]),
         // Linux: the machine's configuration (later: TUN, sockets, XFRM netlink).
         .target(name: "Platform", dependencies: ["Filtering", "Packet", "Policy"]),
         .target(name: "Policy", dependencies: ["Packet"]),

@@ -7,6 +7,15 @@ public struct ISAKMPMessage: Equatable, Sendable {
     public var encryptedBody: [UInt8]?
     /// The first payload type of an encrypted body (from the header).
     public var firstPayloadType: UInt8
+    /// Each decoded payload exactly as received, generic header included: what the RFC 2409
+    /// hashes cover (SAi_b, IDii_b, Quick Mode's "SA | Ni | …") must be the peer's bytes, not
+    /// a re-encoding. Empty for a message built here; not part of equality.
+    public var receivedPayloads: [[UInt8]] = []
+
+    public static func == (lhs: ISAKMPMessage, rhs: ISAKMPMessage) -> Bool {
+        lhs.header == rhs.header && lhs.payloads == rhs.payloads && lhs.encryptedBody == rhs.encryptedBody
+            && lhs.firstPayloadType == rhs.firstPayloadType
+    }
 
     public init(header: ISAKMPHeader, payloads: [Payload]) {
         self.header = header
@@ -46,7 +55,8 @@ public struct ISAKMPMessage: Equatable, Sendable {
             message.encryptedBody = Array(bytes[ISAKMPHeader.length..<length])
             return message
         }
-        message.payloads = try decodePayloads(bytes, first: next, from: ISAKMPHeader.length, to: length, allowPadding: false)
+        (message.payloads, message.receivedPayloads) = try decodeChain(bytes, first: next, from: ISAKMPHeader.length, to: length,
+                                                                       allowPadding: false)
         // Normalised: a draft NAT-D/NAT-OA number (130/131) is re-encoded with RFC 3947's.
         message.firstPayloadType = message.payloads.first?.type.rawValue ?? 0
         return message
@@ -56,6 +66,13 @@ public struct ISAKMPMessage: Equatable, Sendable {
     /// after the last payload are allowed only as the padding of a decrypted body.
     public static func decodePayloads(_ bytes: [UInt8], first: UInt8, from: Int, to end: Int,
                                       allowPadding: Bool = true) throws(ISAKMPError) -> [Payload] {
+        try decodeChain(bytes, first: first, from: from, to: end, allowPadding: allowPadding).payloads
+    }
+
+    /// ``decodePayloads(_:first:from:to:allowPadding:)`` that also returns each payload's bytes.
+    static func decodeChain(_ bytes: [UInt8], first: UInt8, from: Int, to end: Int,
+                            allowPadding: Bool) throws(ISAKMPError) -> (payloads: [Payload], raw: [[UInt8]]) {
+        var raw: [[UInt8]] = []
         let reader = ByteReader(bytes, start: from, end: end)
         var payloads: [Payload] = []
         var type = first
@@ -71,13 +88,14 @@ public struct ISAKMPMessage: Equatable, Sendable {
             try reader.need(offset, length, name, "payload length")
             let body = ByteReader(bytes, start: offset + 4, end: offset + length)
             payloads.append(try decodePayload(type: type, body, at: offset + 4, name: name))
+            raw.append(Array(bytes[offset..<(offset + length)]))
             type = next
             offset += length
         }
         if !allowPadding && offset != end {
             throw ISAKMPError("ISAKMP header", "length", offset: 24, "\(end - offset) bytes follow the last payload")
         }
-        return payloads
+        return (payloads, raw)
     }
 
     static func decodePayload(type: UInt8, _ r: ByteReader, at o: Int, name: String) throws(ISAKMPError) -> Payload {

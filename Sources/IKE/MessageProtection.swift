@@ -58,8 +58,8 @@ public struct MessageProtection {
         try crypt(&body, iv: iv, encrypting: false)
         // Offsets in errors stay datagram offsets: decode the plaintext in place of the body.
         let plaintext = Array(datagram.prefix(ISAKMPHeader.length)) + body
-        message.payloads = try ISAKMPMessage.decodePayloads(plaintext, first: message.firstPayloadType,
-                                                            from: ISAKMPHeader.length, to: plaintext.count)
+        (message.payloads, message.receivedPayloads) = try ISAKMPMessage.decodeChain(
+            plaintext, first: message.firstPayloadType, from: ISAKMPHeader.length, to: plaintext.count, allowPadding: true)
         message.encryptedBody = nil
         return (message, nextIV)
     }

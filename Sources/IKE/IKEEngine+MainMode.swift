@@ -1,0 +1,391 @@
+import Packet
+import Transforms
+
+/// Main Mode (RFC 2409 §5, identity protection) with a preshared key:
+///
+///     Initiator                         Responder
+///     1  HDR, SA, VID                -->
+///                                    <-- 2  HDR, SA, VID
+///     3  HDR, KE, Ni, NAT-D, NAT-D   -->
+///                                    <-- 4  HDR, KE, Nr, NAT-D, NAT-D
+///     5  HDR*, IDii, HASH_I          -->      (on 4500 when NAT-D found a NAT)
+///                                    <-- 6  HDR*, IDir, HASH_R
+extension IKEEngine {
+    // MARK: Initiator
+
+    func startMainMode(local: IPAddress, peer: IPAddress, policy: MainModePolicy, request: QuickModeRequest, now: Double) -> [IKEAction] {
+        let sa = Phase1SA(role: .initiator, CKY_I: newCookie(), CKY_R: 0, local: .init(local, 500), remote: .init(peer, 500),
+                          policy: policy, now: now)
+        sa.pending = [request]
+        sa.offered = Array(policy.transforms.prefix(255))
+        let transforms = sa.offered.enumerated().map { Transform(number: UInt8($0.offset + 1), id: 1, attributes: $0.element.attributes) }
+        let offer = Payload.securityAssociation(SecurityAssociationPayload(proposals: [Proposal(number: 1, protocolID: 1, transforms: transforms)]))
+        sa.SAi_b = Array(ISAKMPMessage.encodePayloads([offer]).dropFirst(4))
+        let message = ISAKMPMessage(header: ISAKMPHeader(initiatorCookie: sa.CKY_I, exchange: .identityProtection),
+                                    payloads: [offer, .vendorID(NATTraversal.vendorID)])
+        sas[sa.cookies] = sa
+        return [send(sa, message.encoded(), awaitingReply: true, now: now)]
+    }
+
+    /// The initiator SA a message with a fresh responder cookie belongs to: ours, still
+    /// waiting for message 2 under the initiator cookie alone.
+    func awaitingSecondMessage(_ cookies: CookiePair, _ message: ISAKMPMessage) -> Phase1SA? {
+        guard let sa = sas[CookiePair(initiator: cookies.initiator, responder: 0)], sa.role == .initiator, sa.state == .sentMM1 else { return nil }
+        return sa
+    }
+
+    // MARK: Responder, message 1
+
+    func firstMessage(_ message: ISAKMPMessage, bytes: [UInt8], datagram: IKEDatagram, now: Double) -> [IKEAction] {
+        if let known = responderSAs[message.header.initiatorCookie], let sa = sas[known], sa.remote == datagram.remote {
+            // A repeated message 1: our message 2 was lost (RFC 2408 §2.5.3 keeps one responder cookie per peer and exchange).
+            if sa.lastReceived == bytes, let answer = sa.retransmission?.datagram { return [.send(answer)] }
+            statistics.invalidPacketsReceived += 1
+            return []
+        }
+        let peer = datagram.remote.address
+        guard let offer = message.payloads.compactMap({ if case .securityAssociation(let sa) = $0 { sa } else { nil } }).first,
+              let saIndex = message.payloads.firstIndex(where: { if case .securityAssociation = $0 { true } else { false } }) else {
+            statistics.count(.missing("SA", in: "Main Mode message 1"))
+            return []
+        }
+        guard let mainPolicy = policy.mainMode(local: datagram.local.address, peer: peer) else {
+            statistics.countNoProposalChosen()
+            statistics.receiveFailures += 1
+            return [noProposalChosen(message, datagram), .event(.negotiationFailed(peer: peer, reason: "no rule negotiates Main Mode with \(peer)"))]
+        }
+        var refusals: [String] = []
+        guard let selection = Phase1Selection.choose(from: offer, acceptable: mainPolicy.transforms, refusals: &refusals) else {
+            statistics.countNoProposalChosen()
+            statistics.receiveFailures += 1
+            let reason = "Main Mode proposal from \(peer) matched nothing; policy accepts [\(mainPolicy.transforms.map(\.description).joined(separator: ", "))]; "
+                + refusals.joined(separator: "; ")
+            return [noProposalChosen(message, datagram), .event(.negotiationFailed(peer: peer, reason: reason))]
+        }
+        makeRoomForHalfOpen()
+        let sa = Phase1SA(role: .responder, CKY_I: message.header.initiatorCookie, CKY_R: newCookie(), local: datagram.local,
+                          remote: datagram.remote, policy: mainPolicy, now: now)
+        sa.SAi_b = Array(message.receivedPayloads[saIndex].dropFirst(4))
+        sa.chosen = selection.chosen
+        sa.lifetimeSeconds = selection.effectiveLifetimeSeconds
+        sa.natTraversal = message.payloads.contains(.vendorID(NATTraversal.vendorID))
+        sa.lastReceived = bytes
+        sas[sa.cookies] = sa
+        responderSAs[sa.CKY_I] = sa.cookies
+        halfOpenOrder.append(sa.cookies)
+        var payloads: [Payload] = [.securityAssociation(selection.reply)]
+        if sa.natTraversal { payloads.append(.vendorID(NATTraversal.vendorID)) }
+        let reply = ISAKMPMessage(header: ISAKMPHeader(initiatorCookie: sa.CKY_I, responderCookie: sa.CKY_R, exchange: .identityProtection),
+                                  payloads: payloads)
+        updateGauges()
+        return [send(sa, reply.encoded(), awaitingReply: false, now: now)]
+    }
+
+    /// Keeps half-open responder SAs under the limit by dropping the oldest: a flood of spoofed
+    /// first messages never answers message 2, while a real peer moves on within a round trip.
+    func makeRoomForHalfOpen() {
+        var halfOpen = halfOpenOrder.count
+        guard halfOpen >= configuration.maxHalfOpen else { return }
+        // Compact: entries whose SA moved on or went away no longer count.
+        halfOpenOrder.removeAll { sas[$0]?.isHalfOpen != true }
+        halfOpen = halfOpenOrder.count
+        while halfOpen >= configuration.maxHalfOpen, let oldest = halfOpenOrder.first {
+            halfOpenOrder.removeFirst()
+            if let sa = sas[oldest] { remove(sa) }
+            statistics.receiveFailures += 1
+            halfOpen -= 1
+        }
+    }
+
+    func noProposalChosen(_ message: ISAKMPMessage, _ datagram: IKEDatagram) -> IKEAction {
+        let notify = ISAKMPMessage(header: ISAKMPHeader(initiatorCookie: message.header.initiatorCookie, exchange: .informational,
+                                                        messageID: entropy.u32()),
+                                   payloads: [.notification(Notification(protocolID: 1, type: NotifyType.noProposalChosen))])
+        return .send(IKEDatagram(payload: datagram.local.port == 4500 ? [0, 0, 0, 0] + notify.encoded() : notify.encoded(),
+                                 local: datagram.local, remote: datagram.remote))
+    }
+
+    // MARK: Messages 2 to 6
+
+    func mainMode(_ sa: Phase1SA, _ message: ISAKMPMessage, bytes: [UInt8], datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
+        if sa.lastReceived == bytes {
+            if let answer = sa.retransmission?.datagram { return [.send(answer)] }
+            return []
+        }
+        let actions: [IKEAction]
+        switch (sa.role, sa.state) {
+        case (.initiator, .sentMM1): actions = try secondMessage(sa, message, now: now)
+        case (.responder, .sentMM2): actions = try thirdMessage(sa, message, datagram: datagram, now: now)
+        case (.initiator, .sentMM3): actions = try fourthMessage(sa, message, datagram: datagram, now: now)
+        case (.responder, .sentMM4): actions = try fifthMessage(sa, bytes, datagram: datagram, now: now)
+        case (.initiator, .sentMM5): actions = try sixthMessage(sa, bytes, now: now)
+        default: throw .unexpected("Main Mode message in state \(sa.state)")
+        }
+        sa.lastReceived = bytes
+        return actions
+    }
+
+    func secondMessage(_ sa: Phase1SA, _ message: ISAKMPMessage, now: Double) throws(ExchangeFailure) -> [IKEAction] {
+        guard !message.header.encrypted else { throw .unexpected("Main Mode message 2 is encrypted") }
+        guard case .securityAssociation(let reply)? = message.payloads.first(where: { $0.type == .securityAssociation }) else {
+            throw .malformed(.missing("SA", in: "Main Mode message 2"))
+        }
+        guard reply.proposals.count == 1, reply.proposals[0].transforms.count == 1 else {
+            throw .failed("Main Mode message 2 must choose one proposal with one transform (got \(reply.proposals.count) proposals)")
+        }
+        let answered: Phase1Transform
+        do { answered = try Phase1Transform(transform: reply.proposals[0].transforms[0]) } catch {
+            throw .failed("the responder chose a transform Ward cannot use: \(error)")
+        }
+        guard sa.offered.contains(where: { $0.sameAlgorithms(as: answered) }) else {
+            throw .failed("the responder chose \(answered), which was not offered")
+        }
+        sa.chosen = answered
+        sa.lifetimeSeconds = answered.lifetimeSeconds ?? sa.offered.first { $0.sameAlgorithms(as: answered) }?.lifetimeSeconds
+        sa.natTraversal = message.payloads.contains(.vendorID(NATTraversal.vendorID))
+        sas.removeValue(forKey: sa.cookies)
+        sa.CKY_R = message.header.responderCookie
+        sas[sa.cookies] = sa
+        let exchange = try makeKeyExchange(answered.group)
+        sa.keyExchange = exchange
+        sa.gxi = exchange.publicValue
+        sa.Ni_b = entropy.bytes(configuration.nonceLength)
+        var payloads: [Payload] = [.keyExchange(sa.gxi), .nonce(sa.Ni_b)]
+        if sa.natTraversal { payloads += try natDiscovery(sa, source: sa.local, destination: sa.remote) }
+        sa.state = .sentMM3
+        let next = ISAKMPMessage(header: header(sa, .identityProtection), payloads: payloads)
+        return [send(sa, next.encoded(), awaitingReply: true, now: now)]
+    }
+
+    func thirdMessage(_ sa: Phase1SA, _ message: ISAKMPMessage, datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
+        guard !message.header.encrypted else { throw .unexpected("Main Mode message 3 is encrypted") }
+        let (gxi, Ni_b, natHashes) = try keyExchangePayloads(message, step: "Main Mode message 3", group: sa.chosen!.group)
+        let exchange = try makeKeyExchange(sa.chosen!.group)
+        sa.keyExchange = exchange
+        sa.gxi = gxi
+        sa.Ni_b = Ni_b
+        sa.gxr = exchange.publicValue
+        sa.Nr_b = entropy.bytes(configuration.nonceLength)
+        try deriveKeys(sa)
+        var payloads: [Payload] = [.keyExchange(sa.gxr), .nonce(sa.Nr_b)]
+        if sa.natTraversal {
+            if !natHashes.isEmpty { sa.nat = try judgeNAT(sa, natHashes, datagram) }
+            payloads += try natDiscovery(sa, source: datagram.local, destination: datagram.remote)
+        }
+        sa.state = .sentMM4
+        let reply = ISAKMPMessage(header: header(sa, .identityProtection), payloads: payloads)
+        return [send(sa, reply.encoded(), awaitingReply: false, now: now)]
+    }
+
+    func fourthMessage(_ sa: Phase1SA, _ message: ISAKMPMessage, datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
+        guard !message.header.encrypted else { throw .unexpected("Main Mode message 4 is encrypted") }
+        let (gxr, Nr_b, natHashes) = try keyExchangePayloads(message, step: "Main Mode message 4", group: sa.chosen!.group)
+        sa.gxr = gxr
+        sa.Nr_b = Nr_b
+        try deriveKeys(sa)
+        var actions: [IKEAction] = []
+        if sa.natTraversal && !natHashes.isEmpty {
+            let verdict = try judgeNAT(sa, natHashes, datagram)
+            sa.nat = verdict
+            if verdict.natDetected {
+                // RFC 3947 §4: the initiator floats to 4500 for message 5 onwards.
+                sa.local.port = NATTraversal.port
+                sa.remote.port = NATTraversal.port
+                actions.append(.event(.natDetected(peer: sa.remote.address, localBehindNAT: verdict.localBehindNAT,
+                                                   peerBehindNAT: verdict.peerBehindNAT)))
+            }
+        }
+        let id = sa.policy.localID ?? .address(sa.local.address)
+        let idPayload = Payload.identification(id)
+        let IDii_b = Array(ISAKMPMessage.encodePayloads([idPayload]).dropFirst(4))
+        let HASH_I: [UInt8]
+        do {
+            HASH_I = try sa.keys!.HASH_I(gxi: sa.gxi, gxr: sa.gxr, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
+                                         SAi_b: sa.SAi_b, IDii_b: IDii_b)
+        } catch { throw .failed("HASH_I: \(error)") }
+        let fifth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: [idPayload, .hash(HASH_I)])
+        sa.state = .sentMM5
+        return actions + [send(sa, try seal(sa, fifth), awaitingReply: true, now: now)]
+    }
+
+    func fifthMessage(_ sa: Phase1SA, _ bytes: [UInt8], datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
+        let message = try openPhase1(sa, bytes, step: "Main Mode message 5")
+        let (id, IDii_b, hash) = try identityAndHash(message, step: "Main Mode message 5")
+        let expected: [UInt8]
+        do {
+            expected = try sa.keys!.HASH_I(gxi: sa.gxi, gxr: sa.gxr, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
+                                           SAi_b: sa.SAi_b, IDii_b: IDii_b)
+        } catch { throw .failed("HASH_I: \(error)") }
+        guard constantTimeEqual(expected, hash) else {
+            throw .authentication("HASH_I from \(sa.remote.address) does not verify: the preshared keys differ or the message was altered")
+        }
+        sa.peerID = id
+        // RFC 3947 §4/§5.2: once floated, the peer's address and port are what its messages come from.
+        if datagram.local.port == NATTraversal.port || datagram.remote.port == NATTraversal.port {
+            sa.local = datagram.local
+            sa.remote = datagram.remote
+        }
+        let ours = Payload.identification(sa.policy.localID ?? .address(sa.local.address))
+        let IDir_b = Array(ISAKMPMessage.encodePayloads([ours]).dropFirst(4))
+        let HASH_R: [UInt8]
+        do {
+            HASH_R = try sa.keys!.HASH_R(gxi: sa.gxi, gxr: sa.gxr, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
+                                         SAi_b: sa.SAi_b, IDir_b: IDir_b)
+        } catch { throw .failed("HASH_R: \(error)") }
+        let sixth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: [ours, .hash(HASH_R)])
+        let datagramOut = try seal(sa, sixth)
+        established(sa, now: now)
+        return [send(sa, datagramOut, awaitingReply: false, now: now), mainModeEvent(sa)]
+    }
+
+    func sixthMessage(_ sa: Phase1SA, _ bytes: [UInt8], now: Double) throws(ExchangeFailure) -> [IKEAction] {
+        let message = try openPhase1(sa, bytes, step: "Main Mode message 6")
+        let (id, IDir_b, hash) = try identityAndHash(message, step: "Main Mode message 6")
+        let expected: [UInt8]
+        do {
+            expected = try sa.keys!.HASH_R(gxi: sa.gxi, gxr: sa.gxr, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
+                                           SAi_b: sa.SAi_b, IDir_b: IDir_b)
+        } catch { throw .failed("HASH_R: \(error)") }
+        guard constantTimeEqual(expected, hash) else {
+            throw .authentication("HASH_R from \(sa.remote.address) does not verify: the preshared keys differ or the message was altered")
+        }
+        sa.peerID = id
+        sa.retransmission = nil
+        established(sa, now: now)
+        var actions: [IKEAction] = [mainModeEvent(sa)]
+        let waiting = sa.pending
+        sa.pending = []
+        for request in waiting {
+            if sa.canStartQuickMode {
+                actions += try startQuickMode(sa, request, now: now)
+            } else {
+                sa.pending.append(request)
+            }
+        }
+        return actions
+    }
+
+    // MARK: Pieces
+
+    func established(_ sa: Phase1SA, now: Double) {
+        sa.state = .established
+        sa.establishedAt = now
+        sa.keyExchange = nil  // the private value is no longer needed (RFC 2409 §5: PFS of later keys)
+        statistics.mainModeSAs += 1
+    }
+
+    func mainModeEvent(_ sa: Phase1SA) -> IKEAction {
+        .event(.mainModeEstablished(peer: sa.remote.address, cookies: sa.cookieText, transform: sa.chosen?.description ?? "-"))
+    }
+
+    func header(_ sa: Phase1SA, _ exchange: ISAKMPHeader.Exchange, messageID: UInt32 = 0) -> ISAKMPHeader {
+        ISAKMPHeader(initiatorCookie: sa.CKY_I, responderCookie: sa.CKY_R, exchange: exchange, messageID: messageID)
+    }
+
+    /// Records `isakmp` as the SA's last message and returns the action sending it.
+    func send(_ sa: Phase1SA, _ isakmp: [UInt8], awaitingReply: Bool, now: Double) -> IKEAction {
+        let datagram = sa.datagram(isakmp)
+        sa.retransmission = Retransmission(datagram, awaitingReply: awaitingReply, now: now, initial: configuration.retransmitInitial)
+        return .send(datagram)
+    }
+
+    func makeKeyExchange(_ group: DiffieHellmanGroup) throws(ExchangeFailure) -> any KeyExchange {
+        do { return try entropy.keyExchange(group) } catch { throw .failed("Diffie-Hellman group \(group.rawValue): \(error)") }
+    }
+
+    /// KE, nonce and NAT-D hashes of message 3 or 4, lengths checked.
+    func keyExchangePayloads(_ message: ISAKMPMessage, step: String, group: DiffieHellmanGroup) throws(ExchangeFailure)
+        -> ([UInt8], [UInt8], [[UInt8]]) {
+        var ke: [UInt8]?, nonce: [UInt8]?, hashes: [[UInt8]] = []
+        for payload in message.payloads {
+            switch payload {
+            case .keyExchange(let data): ke = data
+            case .nonce(let data): nonce = data
+            case .natDiscovery(let data): hashes.append(data)
+            default: break  // vendor IDs, certificate requests: nothing to do with a preshared key
+            }
+        }
+        guard let ke else { throw .malformed(.missing("KE", in: step)) }
+        guard let nonce else { throw .malformed(.missing("Nonce", in: step)) }
+        guard ke.count == group.valueLength else {
+            throw .malformed(ISAKMPError("KE payload", "key exchange data", offset: ISAKMPHeader.length,
+                                        "\(ke.count) bytes, group \(group.rawValue) needs \(group.valueLength)"))
+        }
+        guard (8...256).contains(nonce.count) else {
+            throw .malformed(ISAKMPError("Nonce payload", "nonce data", offset: ISAKMPHeader.length, "\(nonce.count) bytes, RFC 2409 §5 allows 8 to 256"))
+        }
+        return (ke, nonce, hashes)
+    }
+
+    /// g^xy, SKEYID and its children, the cipher and the first IV (RFC 2409 §5, Appendix B).
+    func deriveKeys(_ sa: Phase1SA) throws(ExchangeFailure) {
+        guard let chosen = sa.chosen, let exchange = sa.keyExchange else { throw .failed("no Diffie-Hellman state") }
+        let peerValue = sa.role == .initiator ? sa.gxr : sa.gxi
+        let gxy: [UInt8]
+        do { gxy = try exchange.sharedSecret(peer: peerValue) } catch { throw .failed("the peer's Diffie-Hellman value is not valid: \(error)") }
+        let input: SKEYIDInput
+        switch sa.policy.authenticator {
+        case .preSharedKey(let key): input = .preSharedKey(key)
+        }
+        do {
+            let keys = try Phase1Keys(prf: chosen.hash, skeyid: input, Ni_b: sa.Ni_b, Nr_b: sa.Nr_b, gxy: gxy,
+                                      CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes)
+            sa.keys = keys
+            let protection = try MessageProtection(algorithm: chosen.cipher, key: try keys.encryptionKey(length: chosen.cipher.keyMaterialLength))
+            sa.protection = protection
+            sa.iv = try Phase1Keys.initialIV(hash: chosen.hash, gxi: sa.gxi, gxr: sa.gxr, blockSize: protection.blockSize)
+        } catch {
+            throw .failed("key derivation: \(error)")
+        }
+    }
+
+    func natDiscovery(_ sa: Phase1SA, source: NATDetection.Endpoint, destination: NATDetection.Endpoint) throws(ExchangeFailure) -> [Payload] {
+        do {
+            return try NATDetection.payloads(sa.chosen!.hash, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
+                                             source: source, destination: destination)
+        } catch { throw .failed("NAT-D: \(error)") }
+    }
+
+    func judgeNAT(_ sa: Phase1SA, _ hashes: [[UInt8]], _ datagram: IKEDatagram) throws(ExchangeFailure) -> NATDetection.Verdict {
+        do {
+            return try NATDetection.evaluate(received: hashes, sa.chosen!.hash, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
+                                             local: datagram.local, remote: datagram.remote)
+        } catch {
+            throw .malformed(ISAKMPError("NAT-D payload", "count", offset: ISAKMPHeader.length, "\(error)"))
+        }
+    }
+
+    /// Encrypts a Main Mode message under the SA's chained IV.
+    func seal(_ sa: Phase1SA, _ message: ISAKMPMessage) throws(ExchangeFailure) -> [UInt8] {
+        do {
+            let (datagram, next) = try sa.protection!.seal(message, iv: sa.iv)
+            sa.iv = next
+            return datagram
+        } catch { throw .failed("encryption: \(error)") }
+    }
+
+    /// Decrypts message 5 or 6. A body that does not decrypt to a valid payload chain means
+    /// the two sides derived different keys — with a preshared key, different keys.
+    func openPhase1(_ sa: Phase1SA, _ bytes: [UInt8], step: String) throws(ExchangeFailure) -> ISAKMPMessage {
+        guard let protection = sa.protection else { throw .unexpected("\(step) before keys") }
+        do {
+            let (message, next) = try protection.open(bytes, iv: sa.iv)
+            sa.iv = next
+            return message
+        } catch {
+            throw .authentication("\(step) from \(sa.remote.address) does not decrypt (\(error)): the preshared keys differ")
+        }
+    }
+
+    /// The ID payload (its decoded form and body as received) and the HASH of message 5 or 6.
+    func identityAndHash(_ message: ISAKMPMessage, step: String) throws(ExchangeFailure) -> (Identification, [UInt8], [UInt8]) {
+        guard let index = message.payloads.firstIndex(where: { $0.type == .identification }),
+              case .identification(let id) = message.payloads[index] else {
+            throw .authentication("\(step) has no ID payload")
+        }
+        guard case .hash(let hash)? = message.payloads.first(where: { $0.type == .hash }) else {
+            throw .authentication("\(step) has no HASH payload")
+        }
+        return (id, Array(message.receivedPayloads[index].dropFirst(4)), hash)
+    }
+}

@@ -1,0 +1,254 @@
+import Packet
+import Transforms
+
+/// Limits and timers of the engine. The defaults follow common practice (Windows and
+/// strongSwan retransmit on the order of seconds and give up within a minute).
+public struct IKEConfiguration: Sendable {
+    /// Responder SAs still waiting for Main Mode message 3; beyond it the oldest is dropped.
+    public var maxHalfOpen = 1024
+    /// First retransmission interval in seconds; each next one doubles.
+    public var retransmitInitial = 1.0
+    /// Resends before an exchange gives up.
+    public var retransmitLimit = 5
+    /// A negotiation not finished after this many seconds fails.
+    public var negotiationTimeout = 60.0
+    /// NAT keepalive interval when this side is behind a NAT (RFC 3948 §4).
+    public var keepaliveInterval = 20.0
+    /// Bytes of each nonce (RFC 2409 §5: 8 to 256).
+    public var nonceLength = 32
+    /// Anti-replay window of installed inbound SAs.
+    public var replayWindow = 128
+    /// Fraction of an IPsec SA's lifetime after which it reports soft expiry (rekey).
+    public var softLifetimeFraction = 0.9
+
+    public init() {}
+}
+
+/// The IKEv1 engine: every ISAKMP SA and the exchanges running under them. Sans-I/O: the
+/// caller feeds it datagrams, acquires and clock ticks and carries out the actions it returns.
+///
+/// How a datagram travels (``receive(_:now:)``):
+///
+///  1. On port 4500, a one-byte 0xFF is a NAT keepalive; otherwise the four-byte non-ESP
+///     marker is removed (RFC 3948 §2.2).
+///  2. The header and any cleartext payloads are decoded; a failure is an invalid packet.
+///  3. The cookies pick the ISAKMP SA: a zero responder cookie in Main Mode starts one as
+///     responder; unknown cookies are counted and dropped.
+///  4. A repeat of the last accepted datagram re-sends our answer (the peer lost it).
+///  5. The exchange type picks Main Mode, Quick Mode or Informational, which decrypt with
+///     the SA's keys, check the message against the exchange's state and answer.
+///  6. A failure either drops the message (malformed, unexpected) or ends the negotiation
+///     (authentication, no proposal), counted under the monitor's names.
+public final class IKEEngine {
+    public let configuration: IKEConfiguration
+    public internal(set) var statistics = IKEStatistics()
+    let policy: any IKEPolicyProvider
+    var entropy: any IKEEntropy
+    var sas: [CookiePair: Phase1SA] = [:]
+    /// Installed SA pairs by inbound SPI, for deletes and the monitor.
+    var installed: [UInt32: InstalledPair] = [:]
+    /// SPIs handed out and not yet released, so that no two inbound SAs share one.
+    var allocatedSPIs: Set<UInt32> = []
+    /// Responder SAs by initiator cookie: a repeated message 1 finds its SA here.
+    var responderSAs: [UInt64: CookiePair] = [:]
+    /// Responder SAs in creation order while they may be half-open (stale entries are
+    /// compacted away when the limit is reached).
+    var halfOpenOrder: [CookiePair] = []
+
+    public init(policy: any IKEPolicyProvider, entropy: any IKEEntropy = SystemEntropy(),
+                configuration: IKEConfiguration = IKEConfiguration()) {
+        self.policy = policy
+        self.entropy = entropy
+        self.configuration = configuration
+    }
+
+    // MARK: Inputs
+
+    /// Handles one UDP datagram that arrived on port 500 or 4500.
+    public func receive(_ datagram: IKEDatagram, now: Double) -> [IKEAction] {
+        var bytes = datagram.payload
+        if datagram.local.port == 4500 || datagram.remote.port == 4500 {
+            if bytes == [0xFF] { return [] }  // NAT keepalive (RFC 3948 §2.3)
+            guard bytes.count >= 4, bytes[0..<4] == [0, 0, 0, 0] else {
+                statistics.count(ISAKMPError("UDP payload", "non-ESP marker", offset: 0, "not an IKE message on port 4500"))
+                return []
+            }
+            bytes.removeFirst(4)
+        }
+        let message: ISAKMPMessage
+        do { message = try ISAKMPMessage.decode(bytes) } catch {
+            statistics.count(error)
+            return []
+        }
+        let cookies = CookiePair(initiator: message.header.initiatorCookie, responder: message.header.responderCookie)
+        if message.header.exchange == .identityProtection && cookies.responder == 0 {
+            return firstMessage(message, bytes: bytes, datagram: datagram, now: now)
+        }
+        guard let sa = sas[cookies] ?? awaitingSecondMessage(cookies, message) else {
+            statistics.invalidCookiesReceived += 1
+            return []
+        }
+        return run(sa, now: now) { () throws(ExchangeFailure) -> [IKEAction] in
+            switch message.header.exchange {
+            case .identityProtection: return try mainMode(sa, message, bytes: bytes, datagram: datagram, now: now)
+            case .quickMode: return try quickMode(sa, message, bytes: bytes, datagram: datagram, now: now)
+            case .informational: return try informational(sa, message, datagram: datagram, now: now)
+            default: throw .unexpected("exchange \(message.header.exchange) is not spoken by Ward (Main Mode, Quick Mode, Informational)")
+            }
+        }
+    }
+
+    /// Asks for SAs protecting `selector` with `peer` (a packet matched a negotiate filter with no
+    /// SA yet, or an SA reached its soft lifetime). Starts Main Mode if no ISAKMP SA can key it.
+    public func acquire(_ selector: TrafficSelector, local: IPAddress, peer: IPAddress, now: Double) -> [IKEAction] {
+        statistics.totalAcquire += 1
+        guard let quickPolicy = policy.quickMode(for: selector, peer: peer) else {
+            statistics.acquireFailures += 1
+            return [.event(.negotiationFailed(peer: peer, reason: "no rule negotiates \(selector)"))]
+        }
+        let request = QuickModeRequest(selector: selector, policy: quickPolicy, requestedAt: now)
+        if let sa = sas.values.first(where: { $0.remote.address == peer && $0.local.address == local && $0.canStartQuickMode }) {
+            return run(sa, now: now) { () throws(ExchangeFailure) -> [IKEAction] in try startQuickMode(sa, request, now: now) }
+        }
+        if let sa = sas.values.first(where: { $0.remote.address == peer && $0.local.address == local && $0.role == .initiator && $0.state != .established }) {
+            sa.pending.append(request)
+            return []
+        }
+        guard let mainPolicy = policy.mainMode(local: local, peer: peer) else {
+            statistics.acquireFailures += 1
+            return [.event(.negotiationFailed(peer: peer, reason: "no Main Mode policy for \(peer)"))]
+        }
+        return startMainMode(local: local, peer: peer, policy: mainPolicy, request: request, now: now)
+    }
+
+    /// Drives timers: retransmissions, negotiation timeouts, ISAKMP SA expiry, NAT keepalives.
+    public func tick(now: Double) -> [IKEAction] {
+        var actions: [IKEAction] = []
+        for sa in Array(sas.values) {
+            actions += timers(sa, now: now)
+        }
+        updateGauges()
+        return actions
+    }
+
+    /// Deletes an installed SA pair by its inbound SPI and tells the peer (RFC 2408 §3.15).
+    public func delete(inboundSPI: UInt32, now: Double) -> [IKEAction] {
+        guard let pair = installed.removeValue(forKey: inboundSPI) else { return [] }
+        allocatedSPIs.remove(inboundSPI)
+        var actions: [IKEAction] = [.delete(inboundSPI: inboundSPI, outboundSPI: pair.outboundSPI, peer: pair.peer)]
+        if let sa = sas[pair.cookies], sa.state == .established {
+            actions += sendInformational(sa, [.delete(Delete(protocolID: pair.protocolID, spiSize: 4, spis: [inboundSPI.bigEndianBytes]))])
+        }
+        return actions
+    }
+
+    // MARK: Monitor
+
+    /// One line per ISAKMP SA, for `show mmsas`.
+    public var mainModeSummaries: [MainModeSummary] {
+        sas.values.map { sa in
+            MainModeSummary(cookies: sa.cookieText, local: sa.local, remote: sa.remote, initiator: sa.role == .initiator,
+                            established: sa.state == .established, transform: sa.chosen?.description ?? "-",
+                            natDetected: sa.nat?.natDetected ?? false)
+        }.sorted { $0.cookies < $1.cookies }
+    }
+
+    // MARK: Shared machinery
+
+    /// Runs one step of `sa`'s exchanges and turns failures into statistics, events and, for
+    /// failures that end the negotiation, removal of the SA.
+    func run(_ sa: Phase1SA, now: Double, _ step: () throws(ExchangeFailure) -> [IKEAction]) -> [IKEAction] {
+        do {
+            let actions = try step()
+            updateGauges()
+            return actions
+        } catch {
+            var actions: [IKEAction] = []
+            switch error {
+            case .malformed(let parse):
+                statistics.count(parse)
+            case .unexpected:
+                statistics.invalidPacketsReceived += 1
+            case .authentication(let reason):
+                statistics.authenticationFailures += 1
+                actions.append(.event(.authenticationFailed(peer: sa.remote.address, reason: reason)))
+                actions += fail(sa, reason: nil)
+            case .noProposal(let reason):
+                statistics.countNoProposalChosen()
+                actions.append(.event(.negotiationFailed(peer: sa.remote.address, reason: reason)))
+                actions += fail(sa, reason: nil)
+            case .failed(let reason):
+                statistics.negotiationFailures += 1
+                actions.append(.event(.negotiationFailed(peer: sa.remote.address, reason: reason)))
+                actions += fail(sa, reason: nil)
+            }
+            updateGauges()
+            return actions
+        }
+    }
+
+    /// Ends an SA that never got established (or expired), with its pending acquires.
+    func fail(_ sa: Phase1SA, reason: String?) -> [IKEAction] {
+        remove(sa)
+        if sa.role == .initiator { statistics.acquireFailures += UInt64(sa.pending.count) } else { statistics.receiveFailures += 1 }
+        guard let reason else { return [] }
+        return [.event(.negotiationFailed(peer: sa.remote.address, reason: reason))]
+    }
+
+    /// Forgets an ISAKMP SA and the SPIs its unfinished Quick Modes reserved. Installed IPsec
+    /// SAs stay: they live by their own lifetimes (RFC 2409 §5.5).
+    func remove(_ sa: Phase1SA) {
+        sas.removeValue(forKey: sa.cookies)
+        if responderSAs[sa.CKY_I] == sa.cookies { responderSAs.removeValue(forKey: sa.CKY_I) }
+        for exchange in sa.quickModes.values { release(exchange.localSPIs) }
+        sa.quickModes = [:]
+    }
+
+    func updateGauges() {
+        statistics.isadbListSize = UInt64(sas.count)
+        statistics.activeAcquire = UInt64(sas.values.reduce(0) { $0 + $1.quickModes.values.filter { $0.role == .initiator }.count + $1.pending.count })
+        statistics.activeReceive = UInt64(sas.values.reduce(0) { $0 + $1.quickModes.values.filter { $0.role == .responder }.count })
+        statistics.connectionListSize = UInt64(installed.count)
+    }
+
+    /// A fresh inbound SPI: random, above the reserved range 1–255 (RFC 4303 §2.1), unused.
+    func allocateSPI() -> UInt32 {
+        statistics.totalGetSPI += 1
+        while true {
+            let spi = entropy.u32()
+            if spi > 255 && allocatedSPIs.insert(spi).inserted { return spi }
+        }
+    }
+
+    func release(_ spis: [UInt32]) {
+        for spi in spis where installed[spi] == nil { allocatedSPIs.remove(spi) }
+    }
+
+    /// A fresh nonzero cookie (RFC 2408 §2.5.3: unique per peer; random is unique enough).
+    func newCookie() -> UInt64 {
+        while true {
+            let cookie = entropy.u64()
+            if cookie != 0 { return cookie }
+        }
+    }
+}
+
+/// An installed SA pair, remembered for deletes.
+struct InstalledPair {
+    var cookies: CookiePair
+    var peer: IPAddress
+    var outboundSPI: UInt32
+    var protocolID: UInt8
+    var selector: TrafficSelector
+}
+
+/// One ISAKMP SA as the monitor shows it.
+public struct MainModeSummary: Equatable, Sendable {
+    public var cookies: String
+    public var local: NATDetection.Endpoint
+    public var remote: NATDetection.Endpoint
+    public var initiator: Bool
+    public var established: Bool
+    public var transform: String
+    public var natDetected: Bool
+}

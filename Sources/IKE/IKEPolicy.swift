@@ -1,0 +1,72 @@
+import Packet
+import Transforms
+
+/// How this side proves who it is in Main Mode. Certificates and Kerberos join as further
+/// cases (issue 8 and later); the exchange asks the authenticator, never the policy, for
+/// SKEYID's input and the proof payloads.
+public enum Phase1Authenticator: Sendable {
+    /// A preshared key (RFC 2409 §5.4), as the bytes of the configured string.
+    case preSharedKey([UInt8])
+
+    var method: Phase1Transform.Authentication {
+        switch self {
+        case .preSharedKey: .preSharedKey
+        }
+    }
+}
+
+/// What policy says about Main Mode with one peer: the offers in policy order (reference
+/// a.8: the ISAKMP policy's security methods), how to authenticate, and master-key PFS.
+public struct MainModePolicy: Sendable {
+    /// The security methods, in order; the initiator offers them in this order and the
+    /// responder accepts the first of the initiator's it finds here.
+    public var transforms: [Phase1Transform]
+    public var authenticator: Phase1Authenticator
+    /// This side's ID; nil sends the local IP address (as Windows does).
+    public var localID: Identification?
+    /// Master-key PFS (`mmpfs`, `qmpermm=1`): each Main Mode SA keys one Quick Mode only.
+    public var quickModesPerMainMode: Int?
+
+    public init(transforms: [Phase1Transform], authenticator: Phase1Authenticator, localID: Identification? = nil,
+                quickModesPerMainMode: Int? = nil) {
+        self.transforms = transforms
+        self.authenticator = authenticator
+        self.localID = localID
+        self.quickModesPerMainMode = quickModesPerMainMode
+    }
+}
+
+/// How an SA pair places its headers: host to host, or tunnelled between two gateways (the
+/// rule's tunnel endpoint).
+public enum QuickModeEncapsulation: Equatable, Sendable {
+    case transport
+    case tunnel
+}
+
+/// What policy says about Quick Mode for some traffic: the filter action's security methods
+/// in order (reference d.4), session-key PFS (`qmpfs`, d.5) and the mode.
+public struct QuickModePolicy: Sendable {
+    /// Offers in order; each becomes one proposal. ``QuickModeTransform/encapsulation`` and
+    /// ``QuickModeTransform/pfsGroup`` are filled in from `mode` and `pfsGroup` when sent.
+    public var offers: [QuickModeTransform]
+    /// The PFS group, or nil without session-key PFS.
+    public var pfsGroup: DiffieHellmanGroup?
+    public var mode: QuickModeEncapsulation
+
+    public init(offers: [QuickModeTransform], pfsGroup: DiffieHellmanGroup? = nil, mode: QuickModeEncapsulation = .transport) {
+        self.offers = offers
+        self.pfsGroup = pfsGroup
+        self.mode = mode
+    }
+}
+
+/// Where the IKE engine asks policy. The agent implements it over the effective policy (rules,
+/// filters, the default response rule); tests implement it with fixed answers.
+public protocol IKEPolicyProvider: Sendable {
+    /// The Main Mode policy towards `peer`, or nil when no rule negotiates with it (the
+    /// responder then answers NO-PROPOSAL-CHOSEN).
+    func mainMode(local: IPAddress, peer: IPAddress) -> MainModePolicy?
+    /// The Quick Mode policy for `selector` (this side's view), or nil when no rule covers it;
+    /// a responder falls back to the default response rule here when that rule is active.
+    func quickMode(for selector: TrafficSelector, peer: IPAddress) -> QuickModePolicy?
+}
