@@ -39,6 +39,7 @@ let package = Package(
         ]),
         // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.
         .executableTarget(name: "ward-esp-probe", dependencies: ["ESP", "Transforms", "Packet"]),
+        .executableTarget(name: "ward-ike-peer", dependencies: ["IKE", "ESP", "Transforms", "Packet"]),
         // Benchmarks: separate commands, not tests.
         .target(name: "MallocCounter"),
         .executableTarget(name: "ward-filter-bench", dependencies: ["Filtering", "Policy", "Packet"]),
@@ -48,7 +49,7 @@ let package = Package(
         // Helpers shared by the test targets (hex text, pcap files).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "TestSupport"]),
-        .testTarget(name: "IKETests", dependencies: ["IKE", "Packet", "Transforms", "TestSupport"], exclude: ["Oracles"]),
+        .testTarget(name: "IKETests", dependencies: ["IKE", "ESP", "Packet", "Transforms", "TestSupport", "ward-ike-peer"], exclude: ["Oracles"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe", "TestSupport"], exclude: ["Oracles"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),

@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// libFuzzer targets over ESP/AH decapsulation (ESPFuzz) and the ISAKMP decoder (ISAKMPFuzz).
+// libFuzzer targets over ESP/AH decapsulation (ESPFuzz), the ISAKMP decoder (ISAKMPFuzz) and the
+// IKE engine in every exchange state (IKEEngineFuzz).
 // Not part of the main build:
 //   swift build --package-path Fuzz -c release --sanitize=fuzzer --product ESPFuzz
 //   SWIFT_BACKTRACE=enable=no Fuzz/.build/release/ESPFuzz -max_total_time=30
@@ -13,5 +14,8 @@ let package = Package(
                                                           .product(name: "Packet", package: "Ward"),
                                                           .product(name: "Transforms", package: "Ward")]),
         .executableTarget(name: "ISAKMPFuzz", dependencies: [.product(name: "IKE", package: "Ward")]),
+        .executableTarget(name: "IKEEngineFuzz", dependencies: [.product(name: "IKE", package: "Ward"),
+                                                                .product(name: "Packet", package: "Ward"),
+                                                                .product(name: "Transforms", package: "Ward")]),
     ]
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes ESP/AH decapsulation and the ISAKMP decoder with libFuzzer (AddressSanitizer with --asan).
+# Fuzzes ESP/AH decapsulation, the ISAKMP decoder and the IKE engine with libFuzzer (AddressSanitizer with --asan).
 #   scripts/fuzz.sh [SECONDS] [--asan]     default 30 s per target; corpora in Fuzz/corpus*
 # Seeds are valid packets for the ESP target's SAs and IKEv1 messages, written by scapy
 # (Fuzz/make_seeds.py, Fuzz/make_isakmp_seeds.py).
@@ -13,10 +13,16 @@ scratch=Fuzz/.build
 if [ "${2:-}" = "--asan" ]; then sanitizers+=(--sanitize=address); scratch=Fuzz/.build-asan; fi
 log=$(mktemp /tmp/ward-fuzz.XXXXXX)
 trap 'rm -f "$log"' EXIT
-mkdir -p Fuzz/corpus Fuzz/corpus-isakmp
+mkdir -p Fuzz/corpus Fuzz/corpus-isakmp Fuzz/corpus-engine
 [ -n "$(ls -A Fuzz/corpus)" ] || /usr/bin/python3 Fuzz/make_seeds.py Fuzz/corpus
 [ -n "$(ls -A Fuzz/corpus-isakmp)" ] || /usr/bin/python3 Fuzz/make_isakmp_seeds.py Fuzz/corpus-isakmp
-for target in ESPFuzz:Fuzz/corpus ISAKMPFuzz:Fuzz/corpus-isakmp; do
+# Engine seeds: each exchange step, each receiver, the legitimate next message unchanged (mode 2).
+if [ -z "$(ls -A Fuzz/corpus-engine)" ]; then
+    for step in $(seq 0 11); do for side in 0 1; do for port in 0 1; do
+        printf "\\x$(printf %02x "$step")\\x0$side\\x02\\x0$port" > "Fuzz/corpus-engine/seed-$step-$side-$port"
+    done; done; done
+fi
+for target in ESPFuzz:Fuzz/corpus ISAKMPFuzz:Fuzz/corpus-isakmp IKEEngineFuzz:Fuzz/corpus-engine; do
     product=${target%%:*} corpus=${target#*:}
     swift build --package-path Fuzz --scratch-path "$scratch" -c release "${sanitizers[@]}" --product "$product"
     status=0

@@ -10,8 +10,12 @@
 #   sqlite3         the sqlite3 CLI, used by tests to craft foreign and future-schema files
 #   util-linux      unshare, used by the read-only store test when running as root
 #   bc              arithmetic in the benchmark script
+#   strongswan-charon, strongswan-swanctl, libcharon-extra-plugins (kernel-libipsec),
+#   libstrongswan-standard-plugins (openssl): strongSwan's charon, the IKEv1 interop peer
+#   nftables        the NAT router of the NAT-traversal interop case
 set -euo pipefail
-packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark user-mode-linux kmod iputils-ping iproute2 sqlite3 util-linux bc)
+packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark user-mode-linux kmod iputils-ping iproute2 sqlite3 util-linux bc
+          strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins nftables)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

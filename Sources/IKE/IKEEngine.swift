@@ -153,6 +153,16 @@ public final class IKEEngine {
         }.sorted { $0.cookies < $1.cookies }
     }
 
+    /// Each keyed ISAKMP SA's initiator cookie (16 hex digits) and message encryption key, in
+    /// the form tshark's `ikev1_decryption_table` takes. For interop test oracles only: Ward
+    /// never logs it, and only a tool given an explicit key-log path writes it.
+    public func decryptionKeysForOracles() -> [(initiatorCookie: String, key: [UInt8])] {
+        sas.values.compactMap { sa in
+            guard let keys = sa.keys, let chosen = sa.chosen, let key = try? keys.encryptionKey(length: chosen.cipher.keyMaterialLength) else { return nil }
+            return (Phase1SA.hex(sa.CKY_I), key)
+        }
+    }
+
     // MARK: Shared machinery
 
     /// Runs one step of `sa`'s exchanges and turns failures into statistics, events and, for
