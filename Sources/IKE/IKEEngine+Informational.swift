@@ -96,6 +96,9 @@ extension IKEEngine {
                 statistics.negotiationFailures += 1
                 return fail(sa, reason: "Main Mode with \(sa.remote.address) did not complete within \(Int(configuration.negotiationTimeout)) s (last sent: \(sa.state))")
             }
+        } else if let retireAt = sa.retireAt, now >= retireAt {
+            remove(sa)
+            return []
         } else if let life = sa.lifetimeSeconds, let since = sa.establishedAt, now - since >= Double(life) {
             // RFC 2409 §4.5: an expired ISAKMP SA is deleted; the next acquire builds a new one.
             actions += sendInformational(sa, [.delete(Delete(protocolID: 1, spiSize: 16, spis: [sa.CKY_I.bigEndianBytes + sa.CKY_R.bigEndianBytes]))])

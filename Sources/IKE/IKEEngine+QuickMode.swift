@@ -161,12 +161,20 @@ extension IKEEngine {
             reply.append(.keyExchange(keyExchange.publicValue))
         }
         reply += exchange.identities
+        if let offered = try? QuickModeTransform(protocolID: proposal.protocolID, transform: transform),
+           offered.lifetimeSeconds != chosen.lifetimeSeconds || offered.lifetimeKilobytes != chosen.lifetimeKilobytes {
+            // Our policy's lifetime is shorter: say so, or the two sides would expire the SA at different times.
+            reply.append(.notification(Notification(protocolID: proposal.protocolID, type: NotifyType.responderLifetime,
+                                                    spi: exchange.localSPI.bigEndianBytes,
+                                                    data: ResponderLifetime.encode(seconds: chosen.lifetimeSeconds, kilobytes: chosen.lifetimeKilobytes))))
+        }
         let hash2: [UInt8]
         do { hash2 = try keys.hash2(messageID: messageID, Ni_b: exchange.Ni_b, payloadsAfterHash: ISAKMPMessage.encodePayloads(reply)) } catch {
             throw .failed("HASH(2): \(error)")
         }
         exchange.lastReceived = bytes
         sa.quickModes[messageID] = exchange
+        sa.quickModesStarted += 1
         let message2 = ISAKMPMessage(header: header(sa, .quickMode, messageID: messageID), payloads: [.hash(hash2)] + reply)
         return [sendQuickMode(sa, exchange, message2, awaitingReply: true, now: now)]
     }
@@ -226,7 +234,9 @@ extension IKEEngine {
         guard constantTimeEqual(expected, received) else { throw .unexpected("HASH(3) does not verify") }
         exchange.iv = iv
         sa.quickModes.removeValue(forKey: exchange.messageID)
-        return [try install(sa, exchange)]
+        // A replayed message 1 of this exchange now only gets message 2 again.
+        if let answer = exchange.retransmission?.datagram { sa.rememberFinished(exchange.messageID, answer) }
+        return [try install(sa, exchange, now: now)]
     }
 
     // MARK: Initiator, message 2
@@ -240,12 +250,15 @@ extension IKEEngine {
             try keys.hash2(messageID: messageID, Ni_b: Ni_b, payloadsAfterHash: data)
         }
         var reply: SecurityAssociationPayload?, nonce: [UInt8]?, ke: [UInt8]?, ids: [Payload] = []
+        var responderLifetime: ResponderLifetime?
         for payload in message.payloads {
             switch payload {
             case .securityAssociation(let value): reply = value
             case .nonce(let value): nonce = value
             case .keyExchange(let value): ke = value
             case .identification: ids.append(payload)
+            case .notification(let notification) where notification.type == NotifyType.responderLifetime:
+                do { responderLifetime = try ResponderLifetime(notification.data) } catch { throw .malformed(error) }
             default: break
             }
         }
@@ -282,8 +295,8 @@ extension IKEEngine {
         exchange.localSPI = proposal.protocolID == QuickModeTransform.IPsecProtocol.esp.rawValue
             ? exchange.localSPIs.first! : exchange.localSPIs.last!
         var chosen = answered
-        chosen.lifetimeSeconds = shorter(answered.lifetimeSeconds, offered.lifetimeSeconds)
-        chosen.lifetimeKilobytes = shorter(answered.lifetimeKilobytes, offered.lifetimeKilobytes)
+        chosen.lifetimeSeconds = shorter(shorter(answered.lifetimeSeconds, offered.lifetimeSeconds), responderLifetime?.seconds)
+        chosen.lifetimeKilobytes = shorter(shorter(answered.lifetimeKilobytes, offered.lifetimeKilobytes), responderLifetime?.kilobytes)
         exchange.chosen = chosen
         exchange.iv = iv
         let hash3: [UInt8]
@@ -293,7 +306,7 @@ extension IKEEngine {
         sa.quickModes.removeValue(forKey: messageID)
         release(exchange.localSPIs.filter { $0 != exchange.localSPI })
         if case .send(let datagram) = send { sa.rememberFinished(messageID, datagram) }
-        return [send, try install(sa, exchange)]
+        return [send, try install(sa, exchange, now: now)]
     }
 
     // MARK: Pieces
@@ -370,7 +383,7 @@ extension IKEEngine {
 
     /// Both SAs of the pair with their KEYMAT (RFC 2409 §5.5: each direction keyed with the SPI
     /// its receiver chose).
-    func install(_ sa: Phase1SA, _ exchange: QuickModeExchange) throws(ExchangeFailure) -> IKEAction {
+    func install(_ sa: Phase1SA, _ exchange: QuickModeExchange, now: Double) throws(ExchangeFailure) -> IKEAction {
         guard let chosen = exchange.chosen else { throw .failed("no transform chosen") }
         let keys = QuickModeKeys(phase1: sa.keys!)
         let encryptionLength = chosen.cipher?.keyMaterialLength ?? 0
@@ -409,6 +422,12 @@ extension IKEEngine {
         statistics.quickModeSAs += 1
         statistics.totalKeyAdd += 1
         statistics.totalKeyUpdate += 1
+        if let limit = sa.policy.quickModesPerMainMode, sa.quickModesStarted >= limit, sa.quickModes.isEmpty {
+            // Master-key PFS (qmpermm): this ISAKMP SA has keyed all it may; the next acquire
+            // starts a fresh Main Mode with a fresh Diffie-Hellman exchange. Both sides retire it
+            // after a grace period in which a lost message 3 can still be repeated.
+            sa.retireAt = now + configuration.negotiationTimeout
+        }
         return .install(NegotiatedSAPair(selector: exchange.selector, peer: sa.remote, inbound: inbound, outbound: outbound, transform: chosen))
     }
 }

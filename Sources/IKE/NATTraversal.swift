@@ -21,4 +21,6 @@ enum NotifyType {
     static let invalidIDInformation: UInt16 = 18
     static let authenticationFailed: UInt16 = 24
     static let initialContact: UInt16 = 24578
+    /// RFC 2407 §4.6.3.1: the responder's shorter lifetimes for the SA it chose.
+    static let responderLifetime: UInt16 = 24576
 }

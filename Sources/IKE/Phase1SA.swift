@@ -58,6 +58,8 @@ final class Phase1SA {
     var lastReceived: [UInt8]?
     var quickModes: [UInt32: QuickModeExchange] = [:]
     var quickModesStarted = 0
+    /// When an SA that keyed all the Quick Modes it may (`qmpermm`) is forgotten.
+    var retireAt: Double?
     /// The initiator's message 3 of recent Quick Modes, re-sent if the responder repeats
     /// message 2 (it did not get message 3). Bounded: the oldest are forgotten.
     var finishedQuickModes: [UInt32: IKEDatagram] = [:]
