@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Transforms", dependencies: ["COpenSSL"]),
         .target(name: "Filtering", dependencies: ["Packet", "Policy"]),
         .target(name: "ESP", dependencies: ["Packet", "Transforms"]),
-        .target(name: "IKE", dependencies: ["Packet", "Transforms", "ESP"]),
+        .target(name: "IKE", dependencies: ["Packet", "Policy", "Filtering", "Transforms", "ESP"]),
         // Linux: the machine's configuration (later: TUN, sockets, XFRM netlink).
         .target(name: "Platform", dependencies: ["Filtering", "Packet", "Policy"]),
         .target(name: "Policy", dependencies: ["Packet"]),
@@ -49,7 +49,7 @@ let package = Package(
         // Helpers shared by the test targets (hex text, pcap files).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "TestSupport"]),
-        .testTarget(name: "IKETests", dependencies: ["IKE", "ESP", "Packet", "Transforms", "TestSupport", "ward-ike-peer"], exclude: ["Oracles"]),
+        .testTarget(name: "IKETests", dependencies: ["IKE", "ESP", "Filtering", "Packet", "Policy", "Transforms", "TestSupport", "ward-ike-peer"], exclude: ["Oracles"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe", "TestSupport"], exclude: ["Oracles"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),

@@ -26,12 +26,13 @@ extension IKEEngine {
             return [.event(.negotiationFailed(peer: sa.remote.address,
                                               reason: "a NAT lies between this host and \(sa.remote.address), and the filter action offers only AH"))]
         }
+        let pfsGroup = policy.pfs(mainModeGroup: sa.chosen?.group)
         var spis: [QuickModeTransform.IPsecProtocol: UInt32] = [:]
         var proposals: [Proposal] = []
         for (index, offer) in usable.prefix(255).enumerated() {
             var transform = offer
             transform.encapsulation = encapsulation(policy.mode, floated: sa.floated)
-            transform.pfsGroup = policy.pfsGroup
+            transform.pfsGroup = pfsGroup
             guard let payload = transform.transform(number: 1) else { continue }
             let spi: UInt32
             if let known = spis[transform.ipsecProtocol] { spi = known } else {
@@ -43,10 +44,10 @@ extension IKEEngine {
             exchange.offers[number] = transform
             proposals.append(Proposal(number: number, protocolID: transform.ipsecProtocol.rawValue, spi: spi.bigEndianBytes, transforms: [payload]))
         }
-        exchange.pfsGroup = policy.pfsGroup
+        exchange.pfsGroup = pfsGroup
         exchange.Ni_b = entropy.bytes(configuration.nonceLength)
         var rest: [Payload] = [.securityAssociation(SecurityAssociationPayload(proposals: proposals)), .nonce(exchange.Ni_b)]
-        if let group = policy.pfsGroup {
+        if let group = pfsGroup {
             let keyExchange = try makeKeyExchange(group)
             exchange.keyExchange = keyExchange
             rest.append(.keyExchange(keyExchange.publicValue))
@@ -133,9 +134,10 @@ extension IKEEngine {
             return quickModeRefused(sa, "no rule covers \(selector) from \(sa.remote.address)", notify: NotifyType.invalidIDInformation)
         }
         var refusals: [String] = []
-        guard let (proposal, transform, chosen) = chooseQuickMode(offer, policy: policy, floated: sa.floated, keyExchange: ke, refusals: &refusals) else {
+        guard let (proposal, transform, chosen) = chooseQuickMode(offer, policy: policy, pfsGroup: policy.pfs(mainModeGroup: sa.chosen?.group),
+                                                                  floated: sa.floated, keyExchange: ke, refusals: &refusals) else {
             let reason = "Quick Mode proposal from \(sa.remote.address) for \(selector) matched nothing; the filter action accepts ["
-                + policy.offers.map(\.description).joined(separator: ", ") + "]" + (policy.pfsGroup.map { " with PFS group \($0.rawValue)" } ?? "")
+                + policy.offers.map(\.description).joined(separator: ", ") + "]" + (policy.pfs(mainModeGroup: sa.chosen?.group).map { " with PFS group \($0.rawValue)" } ?? "")
                 + "; " + refusals.joined(separator: "; ")
             return quickModeRefused(sa, reason, notify: NotifyType.noProposalChosen)
         }
@@ -180,7 +182,7 @@ extension IKEEngine {
     }
 
     /// The first of the initiator's proposals (in its order) and transform our policy accepts.
-    func chooseQuickMode(_ offer: SecurityAssociationPayload, policy: QuickModePolicy, floated: Bool, keyExchange: [UInt8]?,
+    func chooseQuickMode(_ offer: SecurityAssociationPayload, policy: QuickModePolicy, pfsGroup: DiffieHellmanGroup?, floated: Bool, keyExchange: [UInt8]?,
                          refusals: inout [String]) -> (Proposal, Transform, QuickModeTransform)? {
         let numbers = offer.proposals.map(\.number)
         for proposal in offer.proposals {
@@ -200,7 +202,7 @@ extension IKEEngine {
                     refusals.append("\(name): mode \(offered.encapsulation), the rule needs \(encapsulation(policy.mode, floated: floated))")
                     continue
                 }
-                if let group = policy.pfsGroup, offered.pfsGroup != group {
+                if let group = pfsGroup, offered.pfsGroup != group {
                     refusals.append("\(name): the filter action requires PFS with group \(group.rawValue)")
                     continue
                 }

@@ -51,18 +51,28 @@ public struct QuickModePolicy: Sendable {
     public var offers: [QuickModeTransform]
     /// The PFS group, or nil without session-key PFS.
     public var pfsGroup: DiffieHellmanGroup?
+    /// Session-key PFS in the Main Mode SA's group, as Windows' `qmpfs` does; `pfsGroup`, when
+    /// set, wins.
+    public var pfsFromMainMode: Bool
     public var mode: QuickModeEncapsulation
 
-    public init(offers: [QuickModeTransform], pfsGroup: DiffieHellmanGroup? = nil, mode: QuickModeEncapsulation = .transport) {
+    public init(offers: [QuickModeTransform], pfsGroup: DiffieHellmanGroup? = nil, pfsFromMainMode: Bool = false,
+                mode: QuickModeEncapsulation = .transport) {
         self.offers = offers
         self.pfsGroup = pfsGroup
+        self.pfsFromMainMode = pfsFromMainMode
         self.mode = mode
+    }
+
+    /// The PFS group under an ISAKMP SA that negotiated `mainModeGroup`.
+    func pfs(mainModeGroup: DiffieHellmanGroup?) -> DiffieHellmanGroup? {
+        pfsGroup ?? (pfsFromMainMode ? mainModeGroup : nil)
     }
 }
 
 /// Where the IKE engine asks policy. The agent implements it over the effective policy (rules,
 /// filters, the default response rule); tests implement it with fixed answers.
-public protocol IKEPolicyProvider: Sendable {
+public protocol IKEPolicyProvider {
     /// The Main Mode policy towards `peer`, or nil when no rule negotiates with it (the
     /// responder then answers NO-PROPOSAL-CHOSEN).
     func mainMode(local: IPAddress, peer: IPAddress) -> MainModePolicy?

@@ -29,7 +29,7 @@ final class EnginePair {
     var deliver: (String, IKEDatagram) -> Bool = { _, _ in true }
     var sent: [(String, IKEDatagram)] = []
 
-    init(a: FixedPolicy, b: FixedPolicy, configuration: IKEConfiguration = IKEConfiguration()) {
+    init(a: any IKEPolicyProvider, b: any IKEPolicyProvider, configuration: IKEConfiguration = IKEConfiguration()) {
         self.a = IKEEngine(policy: a, configuration: configuration)
         self.b = IKEEngine(policy: b, configuration: configuration)
     }

@@ -1,0 +1,105 @@
+import Policy
+import Transforms
+
+/// From the policy model (reference a.8 ISAKMP security methods, d.4 filter action security
+/// methods, d.5 `qmpfs`, a.7 `mmpfs`/`qmpermm`) to what the exchanges offer and accept.
+extension Phase1Transform {
+    /// One Main Mode security method with an authentication method and the policy's lifetime.
+    public init(_ method: MainModeSecurityMethod, authentication: Authentication, lifetimeSeconds: UInt64) {
+        let cipher: EncryptionAlgorithm = switch method.cipher {
+        case .des: .desCBC
+        case .tripleDES: .tripleDESCBC
+        case .aes128: .aesCBC(keyBits: 128)
+        case .aes192: .aesCBC(keyBits: 192)
+        case .aes256: .aesCBC(keyBits: 256)
+        }
+        let hash: IKEHashAlgorithm = switch method.hash {
+        case .md5: .md5
+        case .sha1: .sha1
+        case .sha256: .sha256
+        case .sha384: .sha384
+        case .sha512: .sha512
+        }
+        self.init(cipher: cipher, hash: hash, authentication: authentication, group: Transforms.DiffieHellmanGroup(method.group),
+                  lifetimeSeconds: lifetimeSeconds)
+    }
+}
+
+extension Transforms.DiffieHellmanGroup {
+    /// The policy's groups 1, 2 and 2048 ("3" in netsh) are IKE groups 1, 2 and 14.
+    public init(_ group: Policy.DiffieHellmanGroup) {
+        switch group {
+        case .modp768: self = .modp768
+        case .modp1024: self = .modp1024
+        case .modp2048: self = .modp2048
+        }
+    }
+}
+
+extension Transforms.IntegrityAlgorithm {
+    public init(_ integrity: Policy.IntegrityAlgorithm) {
+        switch integrity {
+        case .md5: self = .hmacMD5_96
+        case .sha1: self = .hmacSHA1_96
+        case .sha256: self = .hmacSHA256_128
+        case .sha384: self = .hmacSHA384_192
+        case .sha512: self = .hmacSHA512_256
+        }
+    }
+}
+
+extension QuickModeTransform {
+    /// One filter action security method, or nil for an AH+ESP bundle, which this version does
+    /// not negotiate (such a method is skipped; the others are still offered).
+    public init?(_ method: QuickModeSecurityMethod) {
+        let seconds = UInt64(method.lifetimeSeconds), kilobytes = UInt64(method.lifetimeKilobytes)
+        switch (method.ah, method.esp) {
+        case (let ah?, nil):
+            self.init(ipsecProtocol: .ah, cipher: nil, integrity: Transforms.IntegrityAlgorithm(ah), encapsulation: .transport,
+                      lifetimeSeconds: seconds, lifetimeKilobytes: kilobytes)
+        case (nil, let esp?):
+            let cipher: EncryptionAlgorithm = switch esp.cipher {
+            case .none: .null
+            case .des: .desCBC
+            case .tripleDES: .tripleDESCBC
+            case .aes128: .aesCBC(keyBits: 128)
+            case .aes192: .aesCBC(keyBits: 192)
+            case .aes256: .aesCBC(keyBits: 256)
+            case .aesGCM128: .aesGCM16(keyBits: 128)
+            case .aesGCM192: .aesGCM16(keyBits: 192)
+            case .aesGCM256: .aesGCM16(keyBits: 256)
+            }
+            self.init(ipsecProtocol: .esp, cipher: cipher, integrity: esp.integrity.map(Transforms.IntegrityAlgorithm.init),
+                      encapsulation: .transport, lifetimeSeconds: seconds, lifetimeKilobytes: kilobytes)
+        default:
+            return nil
+        }
+    }
+}
+
+extension MainModePolicy {
+    /// The policy's ISAKMP settings with a rule's authentication methods. Each security method
+    /// is offered with the first preshared key among the methods; nil when the rule has none
+    /// (certificates and Kerberos arrive with later issues), so no Main Mode is attempted.
+    public init?(isakmp: ISAKMPSettings, authentication: [AuthenticationMethod]) {
+        guard let key = authentication.lazy.compactMap({ if case .preSharedKey(let key) = $0 { key } else { nil } }).first else { return nil }
+        let lifetime = UInt64(isakmp.lifetimeMinutes) * 60
+        self.init(transforms: isakmp.securityMethods.map { Phase1Transform($0, authentication: .preSharedKey, lifetimeSeconds: lifetime) },
+                  authenticator: .preSharedKey(Array(key.utf8)),
+                  quickModesPerMainMode: isakmp.quickModesPerMainMode == 0 ? nil : isakmp.quickModesPerMainMode)
+    }
+}
+
+extension QuickModePolicy {
+    /// A negotiate filter action's methods in order; with `qmpfs` the PFS group is the one the
+    /// Main Mode SA negotiated ([NF]: Windows documents no separate Quick Mode group).
+    public init(_ action: FilterAction, tunnel: Bool) {
+        self.init(offers: action.securityMethods.compactMap(QuickModeTransform.init), pfsFromMainMode: action.quickModePFS,
+                  mode: tunnel ? .tunnel : .transport)
+    }
+
+    /// The default response rule's methods (always transport: it answers peers no rule covers).
+    public init(_ rule: DefaultResponseRule) {
+        self.init(offers: rule.securityMethods.compactMap(QuickModeTransform.init), pfsFromMainMode: rule.quickModePFS, mode: .transport)
+    }
+}
