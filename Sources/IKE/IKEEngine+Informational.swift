@@ -93,7 +93,7 @@ extension IKEEngine {
         var actions: [IKEAction] = []
         if sa.state != .established {
             if now - sa.createdAt > configuration.negotiationTimeout {
-                statistics.negotiationFailures += 1
+                counters.negotiationFailures += 1
                 return fail(sa, reason: "Main Mode with \(sa.remote.address) did not complete within \(Int(configuration.negotiationTimeout)) s (last sent: \(sa.state))")
             }
         } else if let retireAt = sa.retireAt, now >= retireAt {
@@ -107,7 +107,7 @@ extension IKEEngine {
         }
         if var retransmission = sa.retransmission, let datagram = retransmission.due(at: now) {
             if retransmission.resends > configuration.retransmitLimit {
-                statistics.negotiationFailures += 1
+                counters.negotiationFailures += 1
                 return fail(sa, reason: "\(sa.remote.address) did not answer Main Mode (last sent: \(sa.state)) after \(configuration.retransmitLimit) retransmissions")
             }
             sa.retransmission = retransmission

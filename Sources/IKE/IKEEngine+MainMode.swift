@@ -40,24 +40,24 @@ extension IKEEngine {
         if let known = responderSAs[message.header.initiatorCookie], let sa = sas[known], sa.remote == datagram.remote {
             // A repeated message 1: our message 2 was lost (RFC 2408 §2.5.3 keeps one responder cookie per peer and exchange).
             if sa.lastReceived == bytes, let answer = sa.retransmission?.datagram { return [.send(answer)] }
-            statistics.invalidPacketsReceived += 1
+            counters.invalidPacketsReceived += 1
             return []
         }
         let peer = datagram.remote.address
         guard let offer = message.payloads.compactMap({ if case .securityAssociation(let sa) = $0 { sa } else { nil } }).first,
               let saIndex = message.payloads.firstIndex(where: { if case .securityAssociation = $0 { true } else { false } }) else {
-            statistics.count(.missing("SA", in: "Main Mode message 1"))
+            counters.count(.missing("SA", in: "Main Mode message 1"))
             return []
         }
         guard let mainPolicy = policy.mainMode(local: datagram.local.address, peer: peer) else {
-            statistics.countNoProposalChosen()
-            statistics.receiveFailures += 1
+            counters.countNoProposalChosen()
+            counters.receiveFailures += 1
             return [noProposalChosen(message, datagram), .event(.negotiationFailed(peer: peer, reason: "no rule negotiates Main Mode with \(peer)"))]
         }
         var refusals: [String] = []
         guard let selection = Phase1Selection.choose(from: offer, acceptable: mainPolicy.transforms, refusals: &refusals) else {
-            statistics.countNoProposalChosen()
-            statistics.receiveFailures += 1
+            counters.countNoProposalChosen()
+            counters.receiveFailures += 1
             let reason = "Main Mode proposal from \(peer) matched nothing; policy accepts [\(mainPolicy.transforms.map(\.description).joined(separator: ", "))]; "
                 + refusals.joined(separator: "; ")
             return [noProposalChosen(message, datagram), .event(.negotiationFailed(peer: peer, reason: reason))]
@@ -77,7 +77,6 @@ extension IKEEngine {
         if sa.natTraversal { payloads.append(.vendorID(NATTraversal.vendorID)) }
         let reply = ISAKMPMessage(header: ISAKMPHeader(initiatorCookie: sa.CKY_I, responderCookie: sa.CKY_R, exchange: .identityProtection),
                                   payloads: payloads)
-        updateGauges()
         return [send(sa, reply.encoded(), awaitingReply: false, now: now)]
     }
 
@@ -92,7 +91,7 @@ extension IKEEngine {
         while halfOpen >= configuration.maxHalfOpen, let oldest = halfOpenOrder.first {
             halfOpenOrder.removeFirst()
             if let sa = sas[oldest] { remove(sa) }
-            statistics.receiveFailures += 1
+            counters.receiveFailures += 1
             halfOpen -= 1
         }
     }
@@ -271,7 +270,7 @@ extension IKEEngine {
         sa.state = .established
         sa.establishedAt = now
         sa.keyExchange = nil  // the private value is no longer needed (RFC 2409 §5: PFS of later keys)
-        statistics.mainModeSAs += 1
+        counters.mainModeSAs += 1
     }
 
     func mainModeEvent(_ sa: Phase1SA) -> IKEAction {

@@ -22,7 +22,7 @@ extension IKEEngine {
         // RFC 3947 §4: AH authenticates the outer addresses a NAT rewrites; it cannot cross one.
         let usable = policy.offers.filter { !(sa.floated && $0.ipsecProtocol == .ah) }
         guard !usable.isEmpty else {
-            statistics.acquireFailures += 1
+            counters.acquireFailures += 1
             return [.event(.negotiationFailed(peer: sa.remote.address,
                                               reason: "a NAT lies between this host and \(sa.remote.address), and the filter action offers only AH"))]
         }
@@ -368,16 +368,16 @@ extension IKEEngine {
 
     /// The responder refuses a Quick Mode: counted, logged and told to the peer; the ISAKMP SA stays.
     func quickModeRefused(_ sa: Phase1SA, _ reason: String, notify: UInt16) -> [IKEAction] {
-        statistics.negotiationFailures += 1
-        statistics.receiveFailures += 1
+        counters.negotiationFailures += 1
+        counters.receiveFailures += 1
         return [.event(.negotiationFailed(peer: sa.remote.address, reason: reason))]
             + sendInformational(sa, [.notification(Notification(protocolID: 3, type: notify))])
     }
 
     /// The initiator gives up on a Quick Mode whose answer it cannot accept; the ISAKMP SA stays.
     func quickModeAbandoned(_ sa: Phase1SA, _ exchange: QuickModeExchange, _ reason: String) -> [IKEAction] {
-        statistics.negotiationFailures += 1
-        statistics.acquireFailures += 1
+        counters.negotiationFailures += 1
+        counters.acquireFailures += 1
         sa.quickModes.removeValue(forKey: exchange.messageID)
         release(exchange.localSPIs)
         return [.event(.negotiationFailed(peer: sa.remote.address, reason: reason))]
@@ -421,9 +421,9 @@ extension IKEEngine {
                                     lifetime: lifetime, udpEncapsulation: udp)
         installed[exchange.localSPI] = InstalledPair(cookies: sa.cookies, peer: sa.remote.address, outboundSPI: exchange.peerSPI,
                                                      protocolID: chosen.ipsecProtocol.rawValue, selector: exchange.selector)
-        statistics.quickModeSAs += 1
-        statistics.totalKeyAdd += 1
-        statistics.totalKeyUpdate += 1
+        counters.quickModeSAs += 1
+        counters.totalKeyAdd += 1
+        counters.totalKeyUpdate += 1
         if let limit = sa.policy.quickModesPerMainMode, sa.quickModesStarted >= limit, sa.quickModes.isEmpty {
             // Master-key PFS (qmpermm): this ISAKMP SA has keyed all it may; the next acquire
             // starts a fresh Main Mode with a fresh Diffie-Hellman exchange. Both sides retire it

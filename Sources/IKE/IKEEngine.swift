@@ -41,7 +41,8 @@ public struct IKEConfiguration: Sendable {
 ///     (authentication, no proposal), counted under the monitor's names.
 public final class IKEEngine {
     public let configuration: IKEConfiguration
-    public internal(set) var statistics = IKEStatistics()
+    /// The counters; the gauges are filled in when ``statistics`` is read.
+    var counters = IKEStatistics()
     let policy: any IKEPolicyProvider
     var entropy: any IKEEntropy
     var sas: [CookiePair: Phase1SA] = [:]
@@ -70,14 +71,14 @@ public final class IKEEngine {
         if datagram.local.port == 4500 || datagram.remote.port == 4500 {
             if bytes == [0xFF] { return [] }  // NAT keepalive (RFC 3948 §2.3)
             guard bytes.count >= 4, bytes[0..<4] == [0, 0, 0, 0] else {
-                statistics.count(ISAKMPError("UDP payload", "non-ESP marker", offset: 0, "not an IKE message on port 4500"))
+                counters.count(ISAKMPError("UDP payload", "non-ESP marker", offset: 0, "not an IKE message on port 4500"))
                 return []
             }
             bytes.removeFirst(4)
         }
         let message: ISAKMPMessage
         do { message = try ISAKMPMessage.decode(bytes) } catch {
-            statistics.count(error)
+            counters.count(error)
             return []
         }
         let cookies = CookiePair(initiator: message.header.initiatorCookie, responder: message.header.responderCookie)
@@ -85,7 +86,7 @@ public final class IKEEngine {
             return firstMessage(message, bytes: bytes, datagram: datagram, now: now)
         }
         guard let sa = sas[cookies] ?? awaitingSecondMessage(cookies, message) else {
-            statistics.invalidCookiesReceived += 1
+            counters.invalidCookiesReceived += 1
             return []
         }
         return run(sa, now: now) { () throws(ExchangeFailure) -> [IKEAction] in
@@ -101,9 +102,9 @@ public final class IKEEngine {
     /// Asks for SAs protecting `selector` with `peer` (a packet matched a negotiate filter with no
     /// SA yet, or an SA reached its soft lifetime). Starts Main Mode if no ISAKMP SA can key it.
     public func acquire(_ selector: TrafficSelector, local: IPAddress, peer: IPAddress, now: Double) -> [IKEAction] {
-        statistics.totalAcquire += 1
+        counters.totalAcquire += 1
         guard let quickPolicy = policy.quickMode(for: selector, peer: peer) else {
-            statistics.acquireFailures += 1
+            counters.acquireFailures += 1
             return [.event(.negotiationFailed(peer: peer, reason: "no rule negotiates \(selector)"))]
         }
         let request = QuickModeRequest(selector: selector, policy: quickPolicy, requestedAt: now)
@@ -115,7 +116,7 @@ public final class IKEEngine {
             return []
         }
         guard let mainPolicy = policy.mainMode(local: local, peer: peer) else {
-            statistics.acquireFailures += 1
+            counters.acquireFailures += 1
             return [.event(.negotiationFailed(peer: peer, reason: "no Main Mode policy for \(peer)"))]
         }
         return startMainMode(local: local, peer: peer, policy: mainPolicy, request: request, now: now)
@@ -127,7 +128,6 @@ public final class IKEEngine {
         for sa in Array(sas.values) {
             actions += timers(sa, now: now)
         }
-        updateGauges()
         return actions
     }
 
@@ -170,29 +170,27 @@ public final class IKEEngine {
     func run(_ sa: Phase1SA, now: Double, _ step: () throws(ExchangeFailure) -> [IKEAction]) -> [IKEAction] {
         do {
             let actions = try step()
-            updateGauges()
             return actions
         } catch {
             var actions: [IKEAction] = []
             switch error {
             case .malformed(let parse):
-                statistics.count(parse)
+                counters.count(parse)
             case .unexpected:
-                statistics.invalidPacketsReceived += 1
+                counters.invalidPacketsReceived += 1
             case .authentication(let reason):
-                statistics.authenticationFailures += 1
+                counters.authenticationFailures += 1
                 actions.append(.event(.authenticationFailed(peer: sa.remote.address, reason: reason)))
                 actions += fail(sa, reason: nil)
             case .noProposal(let reason):
-                statistics.countNoProposalChosen()
+                counters.countNoProposalChosen()
                 actions.append(.event(.negotiationFailed(peer: sa.remote.address, reason: reason)))
                 actions += fail(sa, reason: nil)
             case .failed(let reason):
-                statistics.negotiationFailures += 1
+                counters.negotiationFailures += 1
                 actions.append(.event(.negotiationFailed(peer: sa.remote.address, reason: reason)))
                 actions += fail(sa, reason: nil)
             }
-            updateGauges()
             return actions
         }
     }
@@ -200,7 +198,7 @@ public final class IKEEngine {
     /// Ends an SA that never got established (or expired), with its pending acquires.
     func fail(_ sa: Phase1SA, reason: String?) -> [IKEAction] {
         remove(sa)
-        if sa.role == .initiator { statistics.acquireFailures += UInt64(sa.pending.count) } else { statistics.receiveFailures += 1 }
+        if sa.role == .initiator { counters.acquireFailures += UInt64(sa.pending.count) } else { counters.receiveFailures += 1 }
         guard let reason else { return [] }
         return [.event(.negotiationFailed(peer: sa.remote.address, reason: reason))]
     }
@@ -214,16 +212,20 @@ public final class IKEEngine {
         sa.quickModes = [:]
     }
 
-    func updateGauges() {
+    /// The monitor's statistics: the counters, with the gauges computed now (a walk over the
+    /// SAs, so only when asked — not per message).
+    public var statistics: IKEStatistics {
+        var statistics = counters
         statistics.isadbListSize = UInt64(sas.count)
         statistics.activeAcquire = UInt64(sas.values.reduce(0) { $0 + $1.quickModes.values.filter { $0.role == .initiator }.count + $1.pending.count })
         statistics.activeReceive = UInt64(sas.values.reduce(0) { $0 + $1.quickModes.values.filter { $0.role == .responder }.count })
         statistics.connectionListSize = UInt64(installed.count)
+        return statistics
     }
 
     /// A fresh inbound SPI: random, above the reserved range 1–255 (RFC 4303 §2.1), unused.
     func allocateSPI() -> UInt32 {
-        statistics.totalGetSPI += 1
+        counters.totalGetSPI += 1
         while true {
             let spi = entropy.u32()
             if spi > 255 && allocatedSPIs.insert(spi).inserted { return spi }

@@ -58,7 +58,16 @@ public final class DiffieHellman {
         defer { EVP_PKEY_CTX_free(context) }
         guard EVP_PKEY_derive_init(context) == 1 else { throw .fromLibcrypto("EVP_PKEY_derive_init") }
         if group.curveName == nil, EVP_PKEY_CTX_set_dh_pad(context, 1) != 1 { throw .fromLibcrypto("EVP_PKEY_CTX_set_dh_pad") }
-        guard EVP_PKEY_derive_set_peer(context, peerKey) == 1 else { throw .fromLibcrypto("the peer's public value is not valid") }
+        if group.curveName == nil {
+            // RFC 2409 groups are safe primes: the only small subgroup is {1, p-1}, so the range
+            // check 1 < y < p-1 is a full validation (SP 800-56A r3 §5.6.2.3.2, RFC 7296 §2.12's
+            // advice); libcrypto's own check raises y to the full (p-1)/2 and costs more than
+            // the exchange itself.
+            try Self.checkRange(peer, prime: group.prime!)
+            guard EVP_PKEY_derive_set_peer_ex(context, peerKey, 0) == 1 else { throw .fromLibcrypto("the peer's public value is not valid") }
+        } else {
+            guard EVP_PKEY_derive_set_peer(context, peerKey) == 1 else { throw .fromLibcrypto("the peer's public value is not valid") }
+        }
         var length = 0
         guard EVP_PKEY_derive(context, nil, &length) == 1 else { throw .fromLibcrypto("EVP_PKEY_derive") }
         var secret = [UInt8](repeating: 0, count: length)
@@ -118,6 +127,18 @@ public final class DiffieHellman {
             throw .fromLibcrypto("EVP_PKEY_fromdata(\(type))")
         }
         return key
+    }
+
+    /// 1 < y < p-1, compared as big-endian numbers of the prime's length.
+    static func checkRange(_ value: [UInt8], prime: String) throws(TransformError) {
+        guard let p = bignum(hex: prime), let y = BN_bin2bn(value, Int32(value.count), nil), let limit = BN_dup(p) else {
+            throw .fromLibcrypto("BN_bin2bn")
+        }
+        defer { BN_free(p); BN_free(y); BN_free(limit) }
+        guard BN_sub_word(limit, 1) == 1 else { throw .fromLibcrypto("BN_sub_word") }
+        guard BN_is_zero(y) == 0, BN_is_one(y) == 0, BN_cmp(y, limit) < 0 else {
+            throw .libcrypto("the peer's public value is 0, 1, p-1 or not below p (RFC 2409 groups are safe primes: only these are weak)")
+        }
     }
 
     static func bignum(hex: String) -> OpaquePointer? {

@@ -19,6 +19,13 @@ struct Options {
     var answer: Int
     var timeout: Double
     var keylog: String?
+    /// Answer every peer until the timeout (the benchmark's responder); no success criteria.
+    var serve: Bool
+    /// Load generator: this many concurrent initiators on consecutive addresses from --local.
+    var load: Int
+    /// Load generator: seconds counted after `warmup` seconds.
+    var duration: Double
+    var warmup: Double
 
     static func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("ward-ike-peer: \(message)\n".utf8))
@@ -33,7 +40,7 @@ struct Options {
             rest = rest.dropFirst()
             guard flag.hasPrefix("--") else { fail("unexpected argument \(flag)") }
             let name = String(flag.dropFirst(2))
-            if name == "initiate" { flags.insert(name); continue }
+            if name == "initiate" || name == "serve" { flags.insert(name); continue }
             guard let value = rest.first else { fail("\(flag) needs a value") }
             values[name] = value
             rest = rest.dropFirst()
@@ -49,7 +56,8 @@ struct Options {
                        pfs: values["pfs"].map { group(String($0)) }, mode: mode, localTS: localTS, remoteTS: remoteTS,
                        initiate: flags.contains("initiate"), pings: Int(values["pings"] ?? "0") ?? 0,
                        answer: Int(values["answer"] ?? "0") ?? 0, timeout: Double(values["timeout"] ?? "30") ?? 30,
-                       keylog: values["keylog"])
+                       keylog: values["keylog"], serve: flags.contains("serve"), load: Int(values["load"] ?? "0") ?? 0,
+                       duration: Double(values["duration"] ?? "10") ?? 10, warmup: Double(values["warmup"] ?? "2") ?? 2)
     }
 
     /// strongSwan's notation: cipher-hash-group, e.g. 3des-sha1-modp1024, aes256-sha256-ecp256.

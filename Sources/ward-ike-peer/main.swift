@@ -9,6 +9,9 @@
 //                 --esp 3des-sha1 [--pfs modp2048] [--mode tunnel --local-ts 10.77.1.0/24
 //                 --remote-ts 10.77.2.0/24] [--initiate] [--pings 3] [--answer 3]
 //                 [--timeout 30] [--keylog FILE]
+//   --serve                      answer every peer until --timeout (the benchmark's responder)
+//   --load N [--duration S]      the benchmark's load generator (LoadGenerator.swift)
+//   --load -1 [--duration S]     time the responder's Diffie-Hellman work per negotiation
 //
 // The main loop:
 //  1. poll UDP 500 and 4500; an IKE datagram goes to the engine, ESP-in-UDP (nonzero first
@@ -56,6 +59,8 @@ final class PeerRuntime {
     let options: Options
     var replies = 0, answered = 0, sentPings = 0, lastPing = 0.0, installedAt: Double?
     var failed = false
+    var lastTick = 0.0
+    var installs = 0
 
     func send(_ datagram: IKEDatagram) {
         (datagram.local.port == 4500 ? port4500 : port500).send(datagram.payload, to: datagram.remote.address, port: datagram.remote.port)
@@ -122,7 +127,8 @@ final class PeerRuntime {
             case .delete(let spi, _, _):
                 print("delete SPI 0x\(String(spi, radix: 16))")
             case .event(let event):
-                print("event: \(event)")
+                if options.serve { continue }
+            print("event: \(event)")
                 switch event {
                 case .authenticationFailed, .negotiationFailed: failed = true
                 default: break
@@ -154,7 +160,7 @@ final class PeerRuntime {
                            pollfd(fd: port4500.descriptor, events: Int16(POLLIN), revents: 0)]
         if rawESP >= 0 { descriptors.append(pollfd(fd: rawESP, events: Int16(POLLIN), revents: 0)) }
         while monotonic() - start < options.timeout {
-            if replies >= options.pings && answered >= options.answer && installedAt != nil { break }
+            if !options.serve && replies >= options.pings && answered >= options.answer && installedAt != nil { break }
             if failed && options.initiate { break }
             _ = poll(&descriptors, nfds_t(descriptors.count), 50)
             let now = monotonic() - start
@@ -176,7 +182,11 @@ final class PeerRuntime {
                     inbound(Array(raw.prefix(count)))
                 }
             }
+            // Timers need no finer grain than this; ticking walks every SA.
+        if now - lastTick >= 0.1 {
+            lastTick = now
             perform(engine.tick(now: now))
+        }
             if installedAt != nil && sentPings < options.pings + 20 && replies < options.pings && monotonic() - lastPing >= 0.2 {
                 lastPing = monotonic()
                 sentPings += 1
@@ -191,11 +201,18 @@ final class PeerRuntime {
                                            attributes: [.posixPermissions: 0o600])
         }
         let statistics = engine.statistics.named.filter { $0.1 > 0 }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-        let success = installedAt != nil && replies >= options.pings && answered >= options.answer
+        if options.serve {
+        print("ward-ike-peer: served \(installs) Quick Mode SA pairs; \(statistics)")
+        exit(0)
+    }
+    let success = installedAt != nil && replies >= options.pings && answered >= options.answer
         print("ward-ike-peer: \(success ? "OK" : "FAILED") installed=\(installedAt != nil) replies=\(replies)/\(options.pings) answered=\(answered)/\(options.answer) sent=\(sentPings) \(statistics)")
         exit(success ? 0 : 1)
 
     }
 }
 
-PeerRuntime(options: Options.parse(Array(CommandLine.arguments.dropFirst()))).run()
+let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
+if options.load > 0 { LoadGenerator(options: options).run() }
+if options.load < 0 { LoadGenerator.diffieHellmanBound(options: options) }
+PeerRuntime(options: options).run()

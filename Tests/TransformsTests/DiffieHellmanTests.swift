@@ -1,6 +1,6 @@
 import Foundation
 import TestSupport
-import Transforms
+@testable import Transforms
 import XCTest
 
 final class DiffieHellmanTests: XCTestCase {
@@ -56,6 +56,15 @@ final class DiffieHellmanTests: XCTestCase {
         XCTAssertThrowsError(try modp.sharedSecret(peer: zero))
         XCTAssertThrowsError(try modp.sharedSecret(peer: one))
         XCTAssertThrowsError(try modp.sharedSecret(peer: [UInt8](repeating: 0xFF, count: 128)), "≥ p")
+        // p - 1 (order 2) and p itself: the safe prime's only weak values besides 0 and 1.
+        let prime = Hex.bytes(DiffieHellmanGroup.modp1024.prime!)
+        var pMinusOne = prime
+        pMinusOne[127] -= 1
+        var pMinusTwo = prime
+        pMinusTwo[127] -= 2
+        XCTAssertThrowsError(try modp.sharedSecret(peer: pMinusOne))
+        XCTAssertThrowsError(try modp.sharedSecret(peer: prime))
+        XCTAssertNoThrow(try modp.sharedSecret(peer: pMinusTwo), "p - 2 is a valid, if odd, public value")
         XCTAssertThrowsError(try modp.sharedSecret(peer: [1, 2, 3])) { XCTAssertTrue("\($0)".contains("expected 128")) }
         let ecp = try DiffieHellman(group: .ecp256)
         var offCurve = ecp.publicValue
