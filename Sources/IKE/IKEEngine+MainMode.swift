@@ -218,6 +218,7 @@ extension IKEEngine {
         guard constantTimeEqual(expected, hash) else {
             throw .authentication("HASH_I from \(sa.remote.address) does not verify: the preshared keys differ or the message was altered")
         }
+        try checkPeerID(sa, id)
         sa.peerID = id
         // RFC 3947 §4/§5.2: once floated, the peer's address and port are what its messages come from.
         if datagram.local.port == NATTraversal.port || datagram.remote.port == NATTraversal.port {
@@ -248,6 +249,7 @@ extension IKEEngine {
         guard constantTimeEqual(expected, hash) else {
             throw .authentication("HASH_R from \(sa.remote.address) does not verify: the preshared keys differ or the message was altered")
         }
+        try checkPeerID(sa, id)
         sa.peerID = id
         sa.retransmission = nil
         established(sa, now: now)
@@ -265,6 +267,15 @@ extension IKEEngine {
     }
 
     // MARK: Pieces
+
+    /// The peer proved it holds the key; it must also be who the policy expects, if it says.
+    func checkPeerID(_ sa: Phase1SA, _ id: Identification) throws(ExchangeFailure) {
+        guard let expected = sa.policy.peerID else { return }
+        // Phase 1 IDs carry protocol 0/port 0 or UDP/500 (RFC 2407 §4.6.2): compare type and data.
+        guard expected.kind == id.kind, expected.data == id.data else {
+            throw .authentication("\(sa.remote.address) identified itself as \(Identification.text(id)), the policy expects \(Identification.text(expected))")
+        }
+    }
 
     func established(_ sa: Phase1SA, now: Double) {
         sa.state = .established

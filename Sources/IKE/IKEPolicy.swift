@@ -24,14 +24,18 @@ public struct MainModePolicy: Sendable {
     public var authenticator: Phase1Authenticator
     /// This side's ID; nil sends the local IP address (as Windows does).
     public var localID: Identification?
+    /// The ID the peer must present (an FQDN, say); nil accepts any ID, as Windows does with a
+    /// preshared key, where the key itself is the proof.
+    public var peerID: Identification?
     /// Master-key PFS (`mmpfs`, `qmpermm=1`): each Main Mode SA keys one Quick Mode only.
     public var quickModesPerMainMode: Int?
 
     public init(transforms: [Phase1Transform], authenticator: Phase1Authenticator, localID: Identification? = nil,
-                quickModesPerMainMode: Int? = nil) {
+                peerID: Identification? = nil, quickModesPerMainMode: Int? = nil) {
         self.transforms = transforms
         self.authenticator = authenticator
         self.localID = localID
+        self.peerID = peerID
         self.quickModesPerMainMode = quickModesPerMainMode
     }
 }

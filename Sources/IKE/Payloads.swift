@@ -102,6 +102,20 @@ public struct Identification: Equatable, Sendable {
         self.data = data
     }
 
+    /// A fully qualified domain name ID (RFC 2407 §4.6.2.3).
+    public static func fqdn(_ name: String) -> Identification {
+        Identification(kind: .fqdn, data: Array(name.utf8))
+    }
+
+    /// The ID for a log line: an address, a name, or the type and length.
+    public static func text(_ id: Identification) -> String {
+        switch id.kind {
+        case .fqdn, .userFQDN: return String(decoding: id.data, as: UTF8.self)
+        case .ipv4Address, .ipv6Address: return TrafficSelector.address(id.data)?.description ?? "\(id.kind) (\(id.data.count) bytes)"
+        default: return "\(id.kind) (\(id.data.count) bytes)"
+        }
+    }
+
     /// An address ID, as Windows uses for Main Mode.
     public static func address(_ address: IPAddress, protocolID: UInt8 = 0, port: UInt16 = 0) -> Identification {
         switch address {

@@ -19,6 +19,9 @@ struct Options {
     var answer: Int
     var timeout: Double
     var keylog: String?
+    /// FQDN IDs: ours, and the one the peer must present.
+    var localID: String?
+    var peerID: String?
     /// Answer every peer until the timeout (the benchmark's responder); no success criteria.
     var serve: Bool
     /// Load generator: this many concurrent initiators on consecutive addresses from --local.
@@ -56,7 +59,7 @@ struct Options {
                        pfs: values["pfs"].map { group(String($0)) }, mode: mode, localTS: localTS, remoteTS: remoteTS,
                        initiate: flags.contains("initiate"), pings: Int(values["pings"] ?? "0") ?? 0,
                        answer: Int(values["answer"] ?? "0") ?? 0, timeout: Double(values["timeout"] ?? "30") ?? 30,
-                       keylog: values["keylog"], serve: flags.contains("serve"), load: Int(values["load"] ?? "0") ?? 0,
+                       keylog: values["keylog"], localID: values["id"], peerID: values["peer-id"], serve: flags.contains("serve"), load: Int(values["load"] ?? "0") ?? 0,
                        duration: Double(values["duration"] ?? "10") ?? 10, warmup: Double(values["warmup"] ?? "2") ?? 2)
     }
 

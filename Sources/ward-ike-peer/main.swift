@@ -8,7 +8,7 @@
 //   ward-ike-peer --local 10.77.0.1 --remote 10.77.0.2 --psk SECRET --ike 3des-sha1-modp1024
 //                 --esp 3des-sha1 [--pfs modp2048] [--mode tunnel --local-ts 10.77.1.0/24
 //                 --remote-ts 10.77.2.0/24] [--initiate] [--pings 3] [--answer 3]
-//                 [--timeout 30] [--keylog FILE]
+//                 [--timeout 30] [--keylog FILE] [--id FQDN --peer-id FQDN]
 //   --serve                      answer every peer until --timeout (the benchmark's responder)
 //   --load N [--duration S]      the benchmark's load generator (LoadGenerator.swift)
 //   --load -1 [--duration S]     time the responder's Diffie-Hellman work per negotiation
@@ -29,7 +29,8 @@ import Transforms
 struct PeerPolicy: IKEPolicyProvider {
     let options: Options
     func mainMode(local: IPAddress, peer: IPAddress) -> MainModePolicy? {
-        MainModePolicy(transforms: options.ike, authenticator: .preSharedKey(Array(options.psk.utf8)))
+        MainModePolicy(transforms: options.ike, authenticator: .preSharedKey(Array(options.psk.utf8)),
+                       localID: options.localID.map(Identification.fqdn), peerID: options.peerID.map(Identification.fqdn))
     }
     func quickMode(for selector: TrafficSelector, peer: IPAddress) -> QuickModePolicy? {
         QuickModePolicy(offers: options.esp, pfsGroup: options.pfs, mode: options.mode)

@@ -14,7 +14,8 @@
 # Ward's ESP on raw sockets against the Linux kernel's, keyed by IKE between Ward and charon.
 #
 # Case fields: name | who initiates (ward|charon) | IKE proposal | ESP proposal | PFS group |
-#              nat (0|1) | psk (same|wrong)
+#              nat (0|1) | psk (same|wrong) | IDs (ip: addresses; fqdn: names; wrong-id: Ward
+#              expects a name charon does not present)
 set -uo pipefail
 kernel=0
 [ "${1:-}" = --kernel ] && { kernel=1; shift; }
@@ -88,7 +89,7 @@ NFT
   nsx $W ping -c1 -W2 10.77.0.2 >/dev/null || { echo "topology: no path to 10.77.0.2"; return 1; }
 }
 
-start_charon() {  # ike esp remote-id remote-addrs
+start_charon() {  # ike esp remote-id remote-addrs local-id
   local d=$OUT/charon
   rm -rf "$d"; mkdir -p "$d/swanctl"
   cat > "$d/strongswan.conf" <<CONF
@@ -130,7 +131,7 @@ connections {
     proposals = $1
     local {
       auth = psk
-      id = 10.77.0.2
+      id = $5
     }
     remote {
       auth = psk
@@ -153,7 +154,7 @@ connections {
 secrets {
   ike-ward {
     id-ward = $3
-    id-charon = 10.77.0.2
+    id-charon = $5
     secret = "$PSK"
   }
 }
@@ -216,12 +217,16 @@ else
   "nat aes128-sha1-modp2048 ward|ward|aes128-sha1-modp2048|aes128-sha1||1|same"
   "wrong-psk ward|ward|3des-sha1-modp1024|3des-sha1||0|wrong"
   "wrong-psk charon|charon|3des-sha1-modp1024|3des-sha1||0|wrong"
+  "fqdn-ids ward|ward|aes128-sha1-modp2048|aes128-sha1||0|same|fqdn"
+  "fqdn-ids charon|charon|aes128-sha1-modp2048|aes128-sha1||0|same|fqdn"
+  "wrong-peer-id ward|ward|aes128-sha1-modp2048|aes128-sha1||0|same|wrong-id"
   )
 fi
 
 passed=0 failed=0
 for entry in "${cases[@]}"; do
-  IFS='|' read -r name who ike esp pfs nat psk <<<"$entry"
+  IFS='|' read -r name who ike esp pfs nat psk ids <<<"$entry"
+  ids=${ids:-ip}
   if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" ${name// /-} "* ]]; then continue; fi
   slug=${name// /-}
   cleanup
@@ -231,7 +236,9 @@ for entry in "${cases[@]}"; do
   fi
   charon_esp=$esp; [ -n "$pfs" ] && charon_esp="$esp-$pfs"
   remote_addrs=$WARD; [ "$nat" = 1 ] && remote_addrs=%any
-  if ! start_charon "$ike" "$charon_esp" "$WARD" "$remote_addrs" > "$OUT/$slug.charon-start" 2>&1; then
+  ward_id=$WARD charon_id=10.77.0.2
+  [ "$ids" != ip ] && ward_id=initiator.ward.test charon_id=responder.ward.test
+  if ! start_charon "$ike" "$charon_esp" "$ward_id" "$remote_addrs" "$charon_id" > "$OUT/$slug.charon-start" 2>&1; then
     echo "FAIL $name: charon did not start: $(tail -3 "$OUT/$slug.charon-start")"; failed=$((failed+1)); continue
   fi
   key=$PSK; [ "$psk" = wrong ] && key="not-$PSK"
@@ -243,6 +250,8 @@ for entry in "${cases[@]}"; do
     ping_from=10.77.0.2 ping_to=$WARD
   fi
   [ -n "$pfs" ] && flags+=(--pfs "$pfs")
+  [ "$ids" = fqdn ] && flags+=(--id initiator.ward.test --peer-id responder.ward.test)
+  [ "$ids" = wrong-id ] && flags+=(--id initiator.ward.test --peer-id someone-else.ward.test)
   [ "$kernel" = 0 ] && capture_start "$slug"
   started=$(date +%s.%N)
   if [ "$who" = ward ]; then
@@ -265,6 +274,16 @@ for entry in "${cases[@]}"; do
   elapsed=$(echo "$(date +%s.%N) - $started" | bc)
   [ "$kernel" = 0 ] && capture_stop
   summary=$(tail -1 "$OUT/$slug.ward")
+  if [ "$ids" = wrong-id ]; then
+    # Charon proves the key but is not who the policy names: no SA, the reason says who it was.
+    if [ "$rc" != 0 ] && ! grep -q '^installed' "$OUT/$slug.ward" && grep -q 'identified itself as responder.ward.test' "$OUT/$slug.ward"; then
+      echo "PASS $name: no SA, $(grep -o 'identified itself as [^,]*, the policy expects [^"]*' "$OUT/$slug.ward" | head -1)"
+      passed=$((passed+1))
+    else
+      echo "FAIL $name: rc=$rc; $summary"; cat "$OUT/$slug.ward"; failed=$((failed+1))
+    fi
+    continue
+  fi
   if [ "$psk" = wrong ]; then
     # Fail closed: no SA, an authentication failure reported by Ward or by charon.
     if [ "$rc" != 0 ] && ! grep -q '^installed' "$OUT/$slug.ward" \
