@@ -194,63 +194,26 @@ extension IKEEngine {
                                                    peerBehindNAT: verdict.peerBehindNAT)))
             }
         }
-        let id = sa.policy.localID ?? .address(sa.local.address)
-        let idPayload = Payload.identification(id)
-        let IDii_b = Array(ISAKMPMessage.encodePayloads([idPayload]).dropFirst(4))
-        let HASH_I: [UInt8]
-        do {
-            HASH_I = try sa.keys!.HASH_I(gxi: sa.gxi, gxr: sa.gxr, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
-                                         SAi_b: sa.SAi_b, IDii_b: IDii_b)
-        } catch { throw .failed("HASH_I: \(error)") }
-        let fifth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: [idPayload, .hash(HASH_I)])
+        let fifth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: try identityAndProof(sa))
         sa.state = .sentMM5
         return actions + [send(sa, try seal(sa, fifth), awaitingReply: true, now: now)]
     }
 
     func fifthMessage(_ sa: Phase1SA, _ bytes: [UInt8], datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
-        let message = try openPhase1(sa, bytes, step: "Main Mode message 5")
-        let (id, IDii_b, hash) = try identityAndHash(message, step: "Main Mode message 5")
-        let expected: [UInt8]
-        do {
-            expected = try sa.keys!.HASH_I(gxi: sa.gxi, gxr: sa.gxr, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
-                                           SAi_b: sa.SAi_b, IDii_b: IDii_b)
-        } catch { throw .failed("HASH_I: \(error)") }
-        guard constantTimeEqual(expected, hash) else {
-            throw .authentication("HASH_I from \(sa.remote.address) does not verify: the preshared keys differ or the message was altered")
-        }
-        try checkPeerID(sa, id)
-        sa.peerID = id
+        try verifyPeer(sa, bytes, step: "Main Mode message 5")
         // RFC 3947 §4/§5.2: once floated, the peer's address and port are what its messages come from.
         if datagram.local.port == NATTraversal.port || datagram.remote.port == NATTraversal.port {
             sa.local = datagram.local
             sa.remote = datagram.remote
         }
-        let ours = Payload.identification(sa.policy.localID ?? .address(sa.local.address))
-        let IDir_b = Array(ISAKMPMessage.encodePayloads([ours]).dropFirst(4))
-        let HASH_R: [UInt8]
-        do {
-            HASH_R = try sa.keys!.HASH_R(gxi: sa.gxi, gxr: sa.gxr, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
-                                         SAi_b: sa.SAi_b, IDir_b: IDir_b)
-        } catch { throw .failed("HASH_R: \(error)") }
-        let sixth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: [ours, .hash(HASH_R)])
+        let sixth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: try identityAndProof(sa))
         let datagramOut = try seal(sa, sixth)
         established(sa, now: now)
         return [send(sa, datagramOut, awaitingReply: false, now: now), mainModeEvent(sa)]
     }
 
     func sixthMessage(_ sa: Phase1SA, _ bytes: [UInt8], now: Double) throws(ExchangeFailure) -> [IKEAction] {
-        let message = try openPhase1(sa, bytes, step: "Main Mode message 6")
-        let (id, IDir_b, hash) = try identityAndHash(message, step: "Main Mode message 6")
-        let expected: [UInt8]
-        do {
-            expected = try sa.keys!.HASH_R(gxi: sa.gxi, gxr: sa.gxr, CKY_I: sa.CKY_I.bigEndianBytes, CKY_R: sa.CKY_R.bigEndianBytes,
-                                           SAi_b: sa.SAi_b, IDir_b: IDir_b)
-        } catch { throw .failed("HASH_R: \(error)") }
-        guard constantTimeEqual(expected, hash) else {
-            throw .authentication("HASH_R from \(sa.remote.address) does not verify: the preshared keys differ or the message was altered")
-        }
-        try checkPeerID(sa, id)
-        sa.peerID = id
+        try verifyPeer(sa, bytes, step: "Main Mode message 6")
         sa.retransmission = nil
         established(sa, now: now)
         var actions: [IKEAction] = [mainModeEvent(sa)]
@@ -264,6 +227,38 @@ extension IKEEngine {
             }
         }
         return actions
+    }
+
+    // MARK: Authentication (preshared key: HASH_I/HASH_R sent as they are; signatures will sign them)
+
+    /// HASH_I (the initiator's proof) or HASH_R (the responder's) over the ID payload body
+    /// (RFC 2409 §5).
+    func proof(_ sa: Phase1SA, by role: Phase1SA.Role, idBody: [UInt8]) throws(ExchangeFailure) -> [UInt8] {
+        guard let keys = sa.keys else { throw .unexpected("proof before keys") }
+        let (CKY_I, CKY_R) = (sa.CKY_I.bigEndianBytes, sa.CKY_R.bigEndianBytes)
+        do {
+            return role == .initiator
+                ? try keys.HASH_I(gxi: sa.gxi, gxr: sa.gxr, CKY_I: CKY_I, CKY_R: CKY_R, SAi_b: sa.SAi_b, IDii_b: idBody)
+                : try keys.HASH_R(gxi: sa.gxi, gxr: sa.gxr, CKY_I: CKY_I, CKY_R: CKY_R, SAi_b: sa.SAi_b, IDir_b: idBody)
+        } catch { throw .failed("\(role == .initiator ? "HASH_I" : "HASH_R"): \(error)") }
+    }
+
+    /// This side's ID payload and proof, the body of message 5 or 6.
+    func identityAndProof(_ sa: Phase1SA) throws(ExchangeFailure) -> [Payload] {
+        let ours = Payload.identification(sa.policy.localID ?? .address(sa.local.address))
+        return [ours, .hash(try proof(sa, by: sa.role, idBody: Array(ISAKMPMessage.encodePayloads([ours]).dropFirst(4))))]
+    }
+
+    /// Decrypts message 5 or 6 and checks the peer's proof and, if the policy names one, its ID.
+    func verifyPeer(_ sa: Phase1SA, _ bytes: [UInt8], step: String) throws(ExchangeFailure) {
+        let message = try openPhase1(sa, bytes, step: step)
+        let (id, idBody, hash) = try identityAndHash(message, step: step)
+        let peer: Phase1SA.Role = sa.role == .initiator ? .responder : .initiator
+        guard constantTimeEqual(try proof(sa, by: peer, idBody: idBody), hash) else {
+            throw .authentication("\(peer == .initiator ? "HASH_I" : "HASH_R") from \(sa.remote.address) does not verify: the preshared keys differ or the message was altered")
+        }
+        try checkPeerID(sa, id)
+        sa.peerID = id
     }
 
     // MARK: Pieces
