@@ -17,8 +17,8 @@ struct FixedPolicy: IKEPolicyProvider {
 final class EnginePair {
     let a: IKEEngine
     let b: IKEEngine
-    let addressA = IPAddress("10.77.0.1")!
-    let addressB = IPAddress("10.77.0.2")!
+    var addressA = IPAddress("10.77.0.1")!
+    var addressB = IPAddress("10.77.0.2")!
     /// A's address and ports as B sees them when `nat` is on.
     let publicA = IPAddress("10.77.0.254")!
     var nat = false

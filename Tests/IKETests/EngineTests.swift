@@ -101,6 +101,21 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(b.inbound.mode, .tunnel(source: lab.addressA, destination: lab.addressB))
     }
 
+    func testIPv6Endpoints() throws {
+        let lab = pair(mainA: [.psk(.aesCBC(keyBits: 256), .sha256, .ecp256)], mainB: [.psk(.aesCBC(keyBits: 256), .sha256, .ecp256)],
+                       quickA: QuickModePolicy(offers: [.esp(.aesGCM16(keyBits: 256), nil)], pfsGroup: .ecp256))
+        lab.addressA = IPAddress("fd77::1")!
+        lab.addressB = IPAddress("fd77::2")!
+        lab.acquire()
+        let a = try XCTUnwrap(lab.installs("A").first)
+        let b = try XCTUnwrap(lab.installs("B").first)
+        XCTAssertEqual(a.outbound.spi, b.inbound.spi)
+        XCTAssertEqual(a.outbound.encryptionKey, b.inbound.encryptionKey)
+        XCTAssertEqual(a.outbound.destination, lab.addressB)
+        XCTAssertEqual(b.selector, .hosts(lab.addressB, lab.addressA))
+        XCTAssertNil(lab.a.mainModeSummaries.first { $0.natDetected }, "NAT-D over IPv6 finds no NAT")
+    }
+
     // MARK: Failures
 
     func testWrongPresharedKeyIsAnAuthenticationFailureAndInstallsNothing() throws {

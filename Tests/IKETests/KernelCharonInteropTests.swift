@@ -20,9 +20,11 @@ final class KernelCharonInteropTests: XCTestCase {
         let work = share.appendingPathComponent("charon-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
+        // The guest has its own /tmp: what it runs must be in the share (the checkout may be under /tmp).
         let copy = work.appendingPathComponent("ward-ike-peer")
         try FileManager.default.copyItem(at: peer, to: copy)
-        let script = Self.tests.appendingPathComponent("Interop/charon-interop.sh").path
+        let script = work.appendingPathComponent("charon-interop.sh").path
+        try FileManager.default.copyItem(at: Self.tests.appendingPathComponent("Interop/charon-interop.sh"), to: URL(fileURLWithPath: script))
         let (output, status) = try Subprocess.run("/usr/bin/env", [
             "LAB_SHARE=\(share.path)", "WARD_INTEROP_OUT=\(work.path)/out",
             Self.tests.appendingPathComponent("Kernel/uml-run.sh").path, "-t", "500", "--", script, "--kernel", copy.path,
