@@ -16,19 +16,19 @@ extension IKEEngine {
         return [.send(sa.datagram(bytes))]
     }
 
-    func informational(_ sa: Phase1SA, _ message: ISAKMPMessage, datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
+    func informational(_ sa: Phase1SA, _ message: ISAKMPMessage, bytes: [UInt8], now: Double) throws(ExchangeFailure) -> [IKEAction] {
         guard message.header.encrypted else { return try cleartextNotification(sa, message) }
         guard let protection = sa.protection, let keys = sa.keys else { throw .unexpected("encrypted Informational before keys") }
         let iv = try exchangeIV(sa, messageID: message.header.messageID)
         let opened: ISAKMPMessage
-        do { opened = try protection.open(datagram.payload.count > 4 && datagram.payload.prefix(4) == [0, 0, 0, 0] ? Array(datagram.payload.dropFirst(4)) : datagram.payload, iv: iv).message } catch {
+        do { opened = try protection.open(bytes, iv: iv).message } catch {
             if sa.state != .established {
                 throw .authentication("the peer's encrypted notification does not decrypt: the preshared keys differ")
             }
             throw .malformed(error)
         }
         let messageID = message.header.messageID
-        _ = try verifyLeadingHash(opened, step: "Informational") { data throws(KeyDerivationError) in
+        try verifyLeadingHash(opened, step: "Informational") { data throws(KeyDerivationError) in
             try QuickModeKeys(phase1: keys).informationalHash(messageID: messageID, payloadsAfterHash: data)
         }
         var actions: [IKEAction] = []

@@ -27,7 +27,6 @@ extension IKEEngine {
                                               reason: "a NAT lies between this host and \(sa.remote.address), and the filter action offers only AH"))]
         }
         let pfsGroup = policy.pfs(mainModeGroup: sa.chosen?.group)
-        var spis: [QuickModeTransform.IPsecProtocol: UInt32] = [:]
         var proposals: [Proposal] = []
         for (index, offer) in usable.prefix(255).enumerated() {
             var transform = offer
@@ -35,9 +34,9 @@ extension IKEEngine {
             transform.pfsGroup = pfsGroup
             guard let payload = transform.transform(number: 1) else { continue }
             let spi: UInt32
-            if let known = spis[transform.ipsecProtocol] { spi = known } else {
+            if let known = exchange.spiByProtocol[transform.ipsecProtocol] { spi = known } else {
                 spi = allocateSPI()
-                spis[transform.ipsecProtocol] = spi
+                exchange.spiByProtocol[transform.ipsecProtocol] = spi
                 exchange.localSPIs.append(spi)
             }
             let number = UInt8(index + 1)
@@ -97,10 +96,9 @@ extension IKEEngine {
         var iv = try exchangeIV(sa, messageID: messageID)
         let message = try openQuickMode(sa, bytes, iv: &iv, step: "Quick Mode message 1")
         let keys = QuickModeKeys(phase1: sa.keys!)
-        let rest = try verifyLeadingHash(message, step: "Quick Mode message 1") { data throws(KeyDerivationError) in
+        try verifyLeadingHash(message, step: "Quick Mode message 1") { data throws(KeyDerivationError) in
             try keys.hash1(messageID: messageID, payloadsAfterHash: data)
         }
-        _ = rest
         var offer: SecurityAssociationPayload?, nonce: [UInt8]?, ke: [UInt8]?, ids: [Identification] = []
         for payload in message.payloads {
             switch payload {
@@ -248,7 +246,7 @@ extension IKEEngine {
         let message = try openQuickMode(sa, bytes, iv: &iv, step: "Quick Mode message 2")
         let keys = QuickModeKeys(phase1: sa.keys!)
         let (Ni_b, messageID) = (exchange.Ni_b, exchange.messageID)
-        _ = try verifyLeadingHash(message, step: "Quick Mode message 2") { data throws(KeyDerivationError) in
+        try verifyLeadingHash(message, step: "Quick Mode message 2") { data throws(KeyDerivationError) in
             try keys.hash2(messageID: messageID, Ni_b: Ni_b, payloadsAfterHash: data)
         }
         var reply: SecurityAssociationPayload?, nonce: [UInt8]?, ke: [UInt8]?, ids: [Payload] = []
@@ -294,8 +292,7 @@ extension IKEEngine {
         }
         exchange.Nr_b = nonce
         exchange.peerSPI = proposal.spi.reduce(0) { $0 << 8 | UInt32($1) }
-        exchange.localSPI = proposal.protocolID == QuickModeTransform.IPsecProtocol.esp.rawValue
-            ? exchange.localSPIs.first! : exchange.localSPIs.last!
+        exchange.localSPI = exchange.spiByProtocol[offered.ipsecProtocol] ?? 0
         var chosen = answered
         chosen.lifetimeSeconds = shorter(shorter(answered.lifetimeSeconds, offered.lifetimeSeconds), responderLifetime?.seconds)
         chosen.lifetimeKilobytes = shorter(shorter(answered.lifetimeKilobytes, offered.lifetimeKilobytes), responderLifetime?.kilobytes)
@@ -346,13 +343,12 @@ extension IKEEngine {
 
     /// Checks that the first payload is a HASH equal to `compute(payloads after it, as received)`.
     func verifyLeadingHash(_ message: ISAKMPMessage, step: String,
-                           _ compute: ([UInt8]) throws(KeyDerivationError) -> [UInt8]) throws(ExchangeFailure) -> [UInt8] {
+                           _ compute: ([UInt8]) throws(KeyDerivationError) -> [UInt8]) throws(ExchangeFailure) {
         guard case .hash(let received)? = message.payloads.first else { throw .malformed(.missing("HASH (first)", in: step)) }
         let rest = message.receivedPayloads.dropFirst().flatMap { $0 }
         let expected: [UInt8]
         do { expected = try compute(rest) } catch { throw .failed("\(step) hash: \(error)") }
         guard constantTimeEqual(expected, received) else { throw .unexpected("\(step): HASH does not verify") }
-        return rest
     }
 
     func sendQuickMode(_ sa: Phase1SA, _ exchange: QuickModeExchange, _ message: ISAKMPMessage, awaitingReply: Bool, now: Double) -> IKEAction {

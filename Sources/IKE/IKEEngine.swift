@@ -93,7 +93,7 @@ public final class IKEEngine {
             switch message.header.exchange {
             case .identityProtection: return try mainMode(sa, message, bytes: bytes, datagram: datagram, now: now)
             case .quickMode: return try quickMode(sa, message, bytes: bytes, datagram: datagram, now: now)
-            case .informational: return try informational(sa, message, datagram: datagram, now: now)
+            case .informational: return try informational(sa, message, bytes: bytes, now: now)
             default: throw .unexpected("exchange \(message.header.exchange) is not spoken by Ward (Main Mode, Quick Mode, Informational)")
             }
         }

@@ -19,6 +19,7 @@ final class QuickModeExchange {
     var pfsGroup: DiffieHellmanGroup?
     /// Inbound SPIs this side reserved, one per offered protocol.
     var localSPIs: [UInt32] = []
+    var spiByProtocol: [QuickModeTransform.IPsecProtocol: UInt32] = [:]
     var Ni_b: [UInt8] = []
     var Nr_b: [UInt8] = []
     var keyExchange: (any KeyExchange)?

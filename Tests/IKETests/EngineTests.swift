@@ -88,6 +88,15 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(lab.installs("A").first?.transform.cipher, .aesCBC(keyBits: 128))
     }
 
+    func testAnESPAnswerToAnAHFirstOfferUsesTheESPSPI() throws {
+        let ah = QuickModeTransform(ipsecProtocol: .ah, cipher: nil, integrity: .hmacSHA1_96, encapsulation: .transport)
+        let lab = pair(quickA: QuickModePolicy(offers: [ah, .esp(.aesCBC(keyBits: 128), .hmacSHA1_96)]),
+                       quickB: QuickModePolicy(offers: [.esp(.aesCBC(keyBits: 128), .hmacSHA1_96)]))
+        lab.acquire()
+        try assertTrafficFlows(lab)
+        XCTAssertEqual(lab.installs("A").first?.transform.ipsecProtocol, .esp)
+    }
+
     func testTunnelModeCarriesSubnetSelectors() throws {
         let quick = QuickModePolicy(offers: [.esp(.aesCBC(keyBits: 128), .hmacSHA1_96)], mode: .tunnel)
         let lab = pair(quickA: quick)
