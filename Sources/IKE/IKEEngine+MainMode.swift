@@ -194,13 +194,13 @@ extension IKEEngine {
                                                    peerBehindNAT: verdict.peerBehindNAT)))
             }
         }
-        let fifth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: try identityAndProof(sa))
+        let fifth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: try identityProofAndContact(sa))
         sa.state = .sentMM5
         return actions + [send(sa, try seal(sa, fifth), awaitingReply: true, now: now)]
     }
 
     func fifthMessage(_ sa: Phase1SA, _ bytes: [UInt8], datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
-        try verifyPeer(sa, bytes, step: "Main Mode message 5")
+        let restarted = try verifyPeer(sa, bytes, step: "Main Mode message 5")
         // RFC 3947 §4/§5.2: once floated, the peer's address and port are what its messages come from.
         if datagram.local.port == NATTraversal.port || datagram.remote.port == NATTraversal.port {
             sa.local = datagram.local
@@ -209,14 +209,14 @@ extension IKEEngine {
         let sixth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: try identityAndProof(sa))
         let datagramOut = try seal(sa, sixth)
         established(sa, now: now)
-        return [send(sa, datagramOut, awaitingReply: false, now: now), mainModeEvent(sa)]
+        return [send(sa, datagramOut, awaitingReply: false, now: now), mainModeEvent(sa)] + (restarted ? peerRestarted(sa) : [])
     }
 
     func sixthMessage(_ sa: Phase1SA, _ bytes: [UInt8], now: Double) throws(ExchangeFailure) -> [IKEAction] {
-        try verifyPeer(sa, bytes, step: "Main Mode message 6")
+        let restarted = try verifyPeer(sa, bytes, step: "Main Mode message 6")
         sa.retransmission = nil
         established(sa, now: now)
-        var actions: [IKEAction] = [mainModeEvent(sa)]
+        var actions: [IKEAction] = [mainModeEvent(sa)] + (restarted ? peerRestarted(sa) : [])
         let waiting = sa.pending
         sa.pending = []
         for request in waiting {
@@ -250,7 +250,9 @@ extension IKEEngine {
     }
 
     /// Decrypts message 5 or 6 and checks the peer's proof and, if the policy names one, its ID.
-    func verifyPeer(_ sa: Phase1SA, _ bytes: [UInt8], step: String) throws(ExchangeFailure) {
+    /// Returns whether the peer announced INITIAL-CONTACT (RFC 2407 §4.6.3.3).
+    @discardableResult
+    func verifyPeer(_ sa: Phase1SA, _ bytes: [UInt8], step: String) throws(ExchangeFailure) -> Bool {
         let message = try openPhase1(sa, bytes, step: step)
         let (id, idBody, hash) = try identityAndHash(message, step: step)
         let peer: Phase1SA.Role = sa.role == .initiator ? .responder : .initiator
@@ -259,6 +261,35 @@ extension IKEEngine {
         }
         try checkPeerID(sa, id)
         sa.peerID = id
+        return message.payloads.contains { if case .notification(let n) = $0 { n.type == NotifyType.initialContact } else { false } }
+    }
+
+    /// This side's message 5/6 payloads: ID, proof, and INITIAL-CONTACT when nothing else is
+    /// keyed with the peer — so that a peer still holding SAs from before our restart drops them.
+    func identityProofAndContact(_ sa: Phase1SA) throws(ExchangeFailure) -> [Payload] {
+        var payloads = try identityAndProof(sa)
+        let known = sas.values.contains { $0 !== sa && $0.remote.address == sa.remote.address && $0.state == .established }
+            || installed.values.contains { $0.peer == sa.remote.address }
+        if !known {
+            payloads.append(.notification(Notification(protocolID: 1, type: NotifyType.initialContact,
+                                                       spi: sa.CKY_I.bigEndianBytes + sa.CKY_R.bigEndianBytes)))
+        }
+        return payloads
+    }
+
+    /// The peer restarted (INITIAL-CONTACT): every older ISAKMP SA and IPsec SA pair with it is
+    /// stale; forget them and tell the caller to remove the pairs (RFC 2407 §4.6.3.3).
+    func peerRestarted(_ sa: Phase1SA) -> [IKEAction] {
+        var actions: [IKEAction] = []
+        for other in Array(sas.values) where other !== sa && other.remote.address == sa.remote.address {
+            remove(other)
+        }
+        for (inbound, pair) in installed where pair.peer == sa.remote.address && pair.cookies != sa.cookies {
+            installed.removeValue(forKey: inbound)
+            allocatedSPIs.remove(inbound)
+            actions.append(.delete(inboundSPI: inbound, outboundSPI: pair.outboundSPI, peer: pair.peer))
+        }
+        return actions
     }
 
     // MARK: Pieces

@@ -15,8 +15,8 @@ struct FixedPolicy: IKEPolicyProvider {
 /// Two engines joined by an in-memory wire, with an optional NAT in front of A and a filter
 /// that may drop or alter datagrams. Time is a number the test moves.
 final class EnginePair {
-    let a: IKEEngine
-    let b: IKEEngine
+    var a: IKEEngine
+    var b: IKEEngine
     var addressA = IPAddress("10.77.0.1")!
     var addressB = IPAddress("10.77.0.2")!
     /// A's address and ports as B sees them when `nat` is on.

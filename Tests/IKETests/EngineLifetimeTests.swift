@@ -56,6 +56,24 @@ final class EngineLifetimeTests: XCTestCase {
         XCTAssertEqual(lab.installs("B").count, 2)
     }
 
+    func testInitialContactClearsWhatARestartedPeerLeftBehind() throws {
+        let policy = FixedPolicy(main: .psk("k", [.psk(.aesCBC(keyBits: 128), .sha1, .modp2048)]),
+                                 quick: QuickModePolicy(offers: [.esp(.aesCBC(keyBits: 128), .hmacSHA1_96)]))
+        let lab = EnginePair(a: policy, b: policy)
+        lab.acquire()
+        let before = try XCTUnwrap(lab.installs("B").first)
+        // A restarts: a fresh engine, no memory of its SAs; B still holds them.
+        lab.a = IKEEngine(policy: policy)
+        lab.acquire()
+        let deletes = lab.actions.compactMap { if $0.0 == "B", case .delete(let inbound, _, _) = $0.1 { inbound } else { nil } }
+        XCTAssertEqual(deletes, [before.inbound.spi], "B drops the pair A no longer has")
+        XCTAssertEqual(lab.b.statistics.isadbListSize, 1, "and the old ISAKMP SA")
+        XCTAssertEqual(lab.installs("B").count, 2)
+        // A second acquire under the same Main Mode is not a first contact.
+        lab.acquire(TrafficSelector(local: Subnet("10.77.0.1")!, remote: Subnet("10.77.0.2")!, protocolID: 6))
+        XCTAssertEqual(lab.actions.filter { if $0.0 == "B", case .delete = $0.1 { true } else { false } }.count, 1)
+    }
+
     func testResponderLifetimeShortensTheInitiatorsSA() throws {
         var short = QuickModeTransform.esp(.aesCBC(keyBits: 128), .hmacSHA1_96)
         short.lifetimeSeconds = 900
