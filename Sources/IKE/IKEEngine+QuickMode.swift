@@ -144,6 +144,15 @@ extension IKEEngine {
         }
         exchange.peerSPI = proposal.spi.reduce(0) { $0 << 8 | UInt32($1) }
         exchange.chosen = chosen
+        var ourKeyExchange: [UInt8]?
+        if let group = chosen.pfsGroup, let ke {
+            let keyExchange = try makeKeyExchange(group)
+            do { exchange.pfsSecret = try keyExchange.sharedSecret(peer: ke) } catch {
+                throw .malformed(ISAKMPError("KE payload", "key exchange data", offset: ISAKMPHeader.length, "not a valid group \(group.rawValue) value: \(error)"))
+            }
+            ourKeyExchange = keyExchange.publicValue
+        }
+        // Nothing below can refuse the message: the SPI is reserved only now.
         exchange.localSPI = allocateSPI()
         exchange.localSPIs = [exchange.localSPI]
         exchange.Nr_b = entropy.bytes(configuration.nonceLength)
@@ -153,13 +162,7 @@ extension IKEEngine {
         answered.transforms = [transform]
         reply.append(.securityAssociation(SecurityAssociationPayload(proposals: [answered], doi: offer.doi, situation: offer.situation)))
         reply.append(.nonce(exchange.Nr_b))
-        if let group = chosen.pfsGroup, let ke {
-            let keyExchange = try makeKeyExchange(group)
-            do { exchange.pfsSecret = try keyExchange.sharedSecret(peer: ke) } catch {
-                throw .malformed(ISAKMPError("KE payload", "key exchange data", offset: ISAKMPHeader.length, "not a valid group \(group.rawValue) value: \(error)"))
-            }
-            reply.append(.keyExchange(keyExchange.publicValue))
-        }
+        if let ourKeyExchange { reply.append(.keyExchange(ourKeyExchange)) }
         reply += exchange.identities
         if let offered = try? QuickModeTransform(protocolID: proposal.protocolID, transform: transform),
            offered.lifetimeSeconds != chosen.lifetimeSeconds || offered.lifetimeKilobytes != chosen.lifetimeKilobytes {
