@@ -313,6 +313,12 @@ extension IKEEngine {
 
     // MARK: Pieces
 
+    /// The soft byte limit: the configured fraction of the hard one, never above it.
+    func softLimit(_ hardBytes: UInt64) -> UInt64 {
+        let soft = Double(hardBytes) * min(max(configuration.softLifetimeFraction, 0), 1)
+        return soft < Double(hardBytes) ? UInt64(soft) : hardBytes
+    }
+
     func encapsulation(_ mode: QuickModeEncapsulation, floated: Bool) -> QuickModeTransform.Encapsulation {
         switch (mode, floated) {
         case (.transport, false): .transport
@@ -400,9 +406,11 @@ extension IKEEngine {
         let inboundKeys = try keymat(exchange.localSPI)
         let outboundKeys = try keymat(exchange.peerSPI)
         let hardSeconds = Double(chosen.lifetimeSeconds ?? 0)
-        let hardBytes = (chosen.lifetimeKilobytes ?? 0) * 1024
-        let lifetime = Lifetime(softSeconds: hardSeconds * configuration.softLifetimeFraction, hardSeconds: hardSeconds,
-                                softBytes: UInt64(Double(hardBytes) * configuration.softLifetimeFraction), hardBytes: hardBytes)
+        // A peer may offer any 64-bit kilobyte count: saturate rather than overflow.
+        let (product, overflow) = (chosen.lifetimeKilobytes ?? 0).multipliedReportingOverflow(by: 1024)
+        let hardBytes = overflow ? UInt64.max : product
+        let lifetime = Lifetime(softSeconds: hardSeconds * min(max(configuration.softLifetimeFraction, 0), 1), hardSeconds: hardSeconds,
+                                softBytes: softLimit(hardBytes), hardBytes: hardBytes)
         let tunnel = chosen.encapsulation == .tunnel || chosen.encapsulation == .udpTunnel
         let udp: (sourcePort: UInt16, destinationPort: UInt16)? = sa.floated ? (sa.local.port, sa.remote.port) : nil
         let securityProtocol: ESP.IPsecProtocol = chosen.ipsecProtocol == .esp ? .esp : .ah
