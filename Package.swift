@@ -39,12 +39,13 @@ let package = Package(
         ]),
         // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.
         .executableTarget(name: "ward-esp-probe", dependencies: ["ESP", "Transforms", "Packet"]),
-        .executableTarget(name: "ward-ike-peer", dependencies: ["IKE", "ESP", "Transforms", "Packet"]),
+        .executableTarget(name: "ward-ike-peer", dependencies: ["IKE", "ESP", "Platform", "Transforms", "Packet"]),
         // Benchmarks: separate commands, not tests.
         .target(name: "MallocCounter"),
         .executableTarget(name: "ward-filter-bench", dependencies: ["Filtering", "Policy", "Packet"]),
         .executableTarget(name: "ward-esp-bench", dependencies: ["ESP", "Transforms", "Packet", "COpenSSL", "MallocCounter"]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "Packet"]),
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "Platform", "Policy", "Packet", "Netsh", "PolicyStore"]),
         // Helpers shared by the test targets (hex text, pcap files).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -1,6 +1,7 @@
 import Foundation
 import IKE
 import Packet
+import Platform
 import Transforms
 
 /// The responder benchmark's load: `--load N` initiators, each on its own address (--local,
@@ -34,8 +35,8 @@ final class LoadGenerator {
 
     final class Client {
         let address: IPAddress
-        let port500: UDPPort
-        let port4500: UDPPort
+        let port500: UDPSocket
+        let port4500: UDPSocket
         var engine: IKEEngine
         let entropy: ReusingEntropy
         var startedAt = 0.0
@@ -43,8 +44,8 @@ final class LoadGenerator {
         init(address: IPAddress, policy: PeerPolicy, entropy: ReusingEntropy) {
             self.address = address
             self.entropy = entropy
-            port500 = UDPPort(address: address, port: 500)
-            port4500 = UDPPort(address: address, port: 4500)
+            port500 = UDPSocket.open(address, 500)
+            port4500 = UDPSocket.open(address, 4500)
             engine = IKEEngine(policy: policy, entropy: entropy)
         }
     }

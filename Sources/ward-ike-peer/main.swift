@@ -23,6 +23,7 @@ import ESP
 import Foundation
 import IKE
 import Packet
+import Platform
 import Transforms
 
 
@@ -46,8 +47,8 @@ func monotonic() -> Double {
 /// The peer's state and its loop.
 final class PeerRuntime {
     lazy var engine = IKEEngine(policy: PeerPolicy(options: options))
-    lazy var port500 = UDPPort(address: options.local, port: 500)
-    lazy var port4500 = UDPPort(address: options.local, port: 4500)
+    lazy var port500 = UDPSocket.open(options.local, 500)
+    lazy var port4500 = UDPSocket.open(options.local, 4500)
     let rawESP = socket(AF_INET, Int32(SOCK_RAW.rawValue), 50)
     let rawSend = socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_RAW))
     let sad = SecurityAssociationDatabase()
