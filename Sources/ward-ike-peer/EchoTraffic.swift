@@ -23,13 +23,24 @@ enum EchoTraffic {
         return header + payload
     }
 
-    /// A received UDP payload made whole again (IPv4 + UDP headers), as the SAD expects packets.
-    static func udpPacket(_ payload: [UInt8], from source: IPv4Address, _ sourcePort: UInt16, to destination: IPv4Address, _ destinationPort: UInt16) -> [UInt8] {
+    /// A received UDP payload made whole again (IP + UDP headers), as the SAD expects packets.
+    /// The UDP checksum stays zero: RFC 3948 §3.1 lets an ESP-in-UDP receiver ignore it.
+    static func udpPacket(_ payload: [UInt8], from source: IPAddress, _ sourcePort: UInt16, to destination: IPAddress, _ destinationPort: UInt16) -> [UInt8] {
         let length = 8 + payload.count
         let udp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(destinationPort >> 8), UInt8(destinationPort & 0xFF),
                             UInt8(length >> 8), UInt8(length & 0xFF), 0, 0]
-        return ipv4(protocol: 17, source: source, destination: destination, payload: udp + payload)
+        switch (source, destination) {
+        case let (.v4(s), .v4(d)):
+            return ipv4(protocol: 17, source: s, destination: d, payload: udp + payload)
+        case let (.v6(s), .v6(d)):
+            return [0x60, 0, 0, 0, UInt8(length >> 8), UInt8(length & 0xFF), 17, 64] + s.octets + d.octets + udp + payload
+        default:
+            return []
+        }
     }
+
+    /// Bytes of the outer IP and UDP headers of an ESP-in-UDP packet from `address`.
+    static func outerHeaderLength(_ address: IPAddress) -> Int { address.isIPv4 ? 28 : 48 }
 
     static func sum(_ bytes: [UInt8]) -> UInt16 {
         var checksum = InternetChecksum()

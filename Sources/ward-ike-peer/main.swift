@@ -76,7 +76,7 @@ final class PeerRuntime {
             try outbound.encapsulate(buffer, now: monotonic() - start, ivSource: ivSource)
             let bytes = Array(buffer.bytes)
             if outboundUDP {
-                port4500.send(Array(bytes.dropFirst(28)), to: options.remote, port: peerESPPort)
+                port4500.send(Array(bytes.dropFirst(EchoTraffic.outerHeaderLength(options.local))), to: options.remote, port: peerESPPort)
             } else {
                 var target = sockaddr_in()
                 target.sin_family = sa_family_t(AF_INET)
@@ -170,8 +170,8 @@ final class PeerRuntime {
                 perform(engine.receive(IKEDatagram(payload: payload, local: .init(options.local, 500), remote: .init(from, fromPort)), now: now))
             }
             while let (payload, from, fromPort) = port4500.receive() {
-                if payload.count > 4 && payload.prefix(4) != [0, 0, 0, 0], case .v4(let source) = from, case .v4(let destination) = options.local {
-                    inbound(EchoTraffic.udpPacket(payload, from: source, fromPort, to: destination, 4500))
+                if payload.count > 4 && payload.prefix(4) != [0, 0, 0, 0] {
+                    inbound(EchoTraffic.udpPacket(payload, from: from, fromPort, to: options.local, 4500))
                 } else {
                     perform(engine.receive(IKEDatagram(payload: payload, local: .init(options.local, 4500), remote: .init(from, fromPort)), now: now))
                 }

@@ -14,7 +14,7 @@
 # Ward's ESP on raw sockets against the Linux kernel's, keyed by IKE between Ward and charon.
 #
 # Case fields: name | who initiates (ward|charon) | IKE proposal | ESP proposal | PFS group |
-#              nat (0|1) | psk (same|wrong) | IDs (ip: addresses; fqdn: names; wrong-id: Ward
+#              network (0: same link; 1: through the NAT router; v6: same link over IPv6) | psk (same|wrong) | IDs (ip: addresses; fqdn: names; wrong-id: Ward
 #              expects a name charon does not present)
 set -uo pipefail
 kernel=0
@@ -59,10 +59,16 @@ base_ns() {
 topology() {
   local nat=$1
   base_ns $W; base_ns $C
-  if [ "$nat" = 0 ]; then
+  CHARON=10.77.0.2
+  if [ "$nat" = 0 ] || [ "$nat" = v6 ]; then
     ip link add wv netns $W type veth peer name cv netns $C
     nsx $W ip addr add 10.77.0.1/24 dev wv
     WARD=10.77.0.1
+    if [ "$nat" = v6 ]; then
+      nsx $W ip -6 addr add fd77::1/64 dev wv nodad
+      nsx $C ip -6 addr add fd77::2/64 dev cv nodad
+      WARD=fd77::1 CHARON=fd77::2
+    fi
   else
     base_ns $N
     ip link add wv netns $W type veth peer name nw netns $N
@@ -86,7 +92,7 @@ NFT
   nsx $C ip addr add 10.77.2.1/24 dev lo
   nsx $W ip link set wv up; nsx $C ip link set cv up
   [ "$nat" = 1 ] && nsx $W ip route add default via 10.77.10.254
-  nsx $W ping -c1 -W2 10.77.0.2 >/dev/null || { echo "topology: no path to 10.77.0.2"; return 1; }
+  nsx $W ping -c1 -W2 $CHARON >/dev/null || { echo "topology: no path to $CHARON"; return 1; }
 }
 
 start_charon() {  # ike esp remote-id remote-addrs local-id
@@ -126,7 +132,7 @@ CONF
 connections {
   ward {
     version = 1
-    local_addrs = 10.77.0.2
+    local_addrs = $CHARON
     remote_addrs = $4
     proposals = $1
     local {
@@ -190,9 +196,10 @@ check_tshark() {  # name ward-address minimum-messages
   local options=()
   local line
   while IFS= read -r line; do [ -n "$line" ] && options+=(-o "uat:ikev1_decryption_table:$line"); done < "$OUT/keys"
-  local total; total=$(tshark -n -r "$pcap" -Y "isakmp && ip.src == $2" 2>/dev/null | wc -l)
-  local hashes; hashes=$(tshark -n -r "$pcap" "${options[@]}" -Y "isakmp.typepayload == 8 && ip.src == $2" 2>/dev/null | wc -l)
-  local plain; plain=$(tshark -n -r "$pcap" -Y "isakmp.typepayload == 8 && ip.src == $2" 2>/dev/null | wc -l)
+  local src=ip.src; [[ $2 == *:* ]] && src=ipv6.src
+  local total; total=$(tshark -n -r "$pcap" -Y "isakmp && $src == $2" 2>/dev/null | wc -l)
+  local hashes; hashes=$(tshark -n -r "$pcap" "${options[@]}" -Y "isakmp.typepayload == 8 && $src == $2" 2>/dev/null | wc -l)
+  local plain; plain=$(tshark -n -r "$pcap" -Y "isakmp.typepayload == 8 && $src == $2" 2>/dev/null | wc -l)
   tshark_summary="tshark: $total ISAKMP from Ward, $malformed malformed, $hashes with HASH decrypted (without keys: $plain)"
   [ "$malformed" = 0 ] && [ "$total" -ge "$3" ] && [ "$hashes" -ge 2 ] && [ "$plain" = 0 ]
 }
@@ -220,6 +227,8 @@ else
   "fqdn-ids ward|ward|aes128-sha1-modp2048|aes128-sha1||0|same|fqdn"
   "fqdn-ids charon|charon|aes128-sha1-modp2048|aes128-sha1||0|same|fqdn"
   "wrong-peer-id ward|ward|aes128-sha1-modp2048|aes128-sha1||0|same|wrong-id"
+  "ipv6 aes256-sha256-modp2048 ward|ward|aes256-sha256-modp2048|aes256-sha256||v6|same"
+  "ipv6 aes128-sha1-modp2048-pfs charon|charon|aes128-sha1-modp2048|aes128-sha1|modp2048|v6|same"
   )
 fi
 
@@ -236,13 +245,13 @@ for entry in "${cases[@]}"; do
   fi
   charon_esp=$esp; [ -n "$pfs" ] && charon_esp="$esp-$pfs"
   remote_addrs=$WARD; [ "$nat" = 1 ] && remote_addrs=%any
-  ward_id=$WARD charon_id=10.77.0.2
+  ward_id=$WARD charon_id=$CHARON
   [ "$ids" != ip ] && ward_id=initiator.ward.test charon_id=responder.ward.test
   if ! start_charon "$ike" "$charon_esp" "$ward_id" "$remote_addrs" "$charon_id" > "$OUT/$slug.charon-start" 2>&1; then
     echo "FAIL $name: charon did not start: $(tail -3 "$OUT/$slug.charon-start")"; failed=$((failed+1)); continue
   fi
   key=$PSK; [ "$psk" = wrong ] && key="not-$PSK"
-  flags=(--local "$WARD" --remote 10.77.0.2 --psk "$key" --ike "$ike" --esp "$esp" --keylog "$OUT/keys")
+  flags=(--local "$WARD" --remote "$CHARON" --psk "$key" --ike "$ike" --esp "$esp" --keylog "$OUT/keys")
   if [ "$CHILD" = tun ]; then
     flags+=(--mode tunnel --local-ts 10.77.1.0/24 --remote-ts 10.77.2.0/24)
     ping_from=10.77.2.1 ping_to=10.77.1.1
