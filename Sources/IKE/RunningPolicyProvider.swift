@@ -23,9 +23,13 @@ public final class RunningPolicyProvider: IKEPolicyProvider {
 
     public func mainMode(local: IPAddress, peer: IPAddress) -> MainModePolicy? {
         let table = running.decider.table
-        // A tunnel rule keys with its endpoint; a transport rule with the host its filters cover.
+        // A tunnel rule keys with its endpoint; a transport rule with the hosts its filters
+        // cover — Main Mode filters are the Quick Mode filters' addresses, whatever protocol
+        // and ports those name. The table is in precedence order: the first match is the best.
         let origin = table.filters.first { $0.action == .negotiate && $0.tunnelEndpoint == peer }?.origin
-            ?? negotiateFilter(.hosts(local, peer))?.origin
+            ?? table.filters.first {
+                $0.action == .negotiate && $0.tunnelEndpoint == nil && $0.source.contains(local) && $0.destination.contains(peer)
+            }?.origin
         if let origin {
             return MainModePolicy(isakmp: origin.policy.isakmp, authentication: origin.rule.authenticationMethods)
         }

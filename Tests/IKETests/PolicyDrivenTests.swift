@@ -14,13 +14,14 @@ final class PolicyDrivenTests: XCTestCase {
 
     /// One policy with one negotiate rule towards `peer` (or none), as `ward ipsec static` stores it.
     func running(me: IPAddress, peer: IPAddress?, mainModeMethods: String, quickModeMethods: [String], qmpfs: Bool,
-                 key: String = "k", defaultResponse: DefaultResponseRule? = nil) throws -> RunningPolicy {
+                 key: String = "k", defaultResponse: DefaultResponseRule? = nil, protocolSelector: ProtocolSelector = .any) throws -> RunningPolicy {
         var policy = IPsecPolicy(name: "P", assigned: true)
         policy.isakmp.securityMethods = try MainModeSecurityMethod.parseList(mainModeMethods)
         policy.defaultResponseRule = defaultResponse ?? DefaultResponseRule(active: false)
         var rules: [Rule] = [], lists: [FilterList] = [], actions: [FilterAction] = []
         if let peer {
-            let list = FilterList(name: "to peer", filters: [Filter(source: .me, destination: .subnet(Subnet(host: peer)))])
+            let list = FilterList(name: "to peer", filters: [Filter(source: .me, destination: .subnet(Subnet(host: peer)),
+                                                                    protocolSelector: protocolSelector)])
             let action = FilterAction(name: "secure", action: .negotiate, quickModePFS: qmpfs, securityMethods: quickModeMethods.map(method))
             lists.append(list)
             actions.append(action)
@@ -45,6 +46,20 @@ final class PolicyDrivenTests: XCTestCase {
         XCTAssertEqual(installedA.transform.pfsGroup, .modp2048, "qmpfs takes the negotiated Main Mode group (DH 2048)")
         XCTAssertEqual(installedA.outbound.lifetime.hardSeconds, 900, "B's shorter lifetime reached A")
         XCTAssertEqual(lab.a.mainModeSummaries.first?.transform, Phase1Transform.psk(.aesCBC(keyBits: 128), .sha1, .modp2048).description)
+    }
+
+    func testARuleForOneProtocolStillKeysMainModeWithThePeer() throws {
+        let a = try running(me: hostA, peer: hostB, mainModeMethods: "3DES-SHA1-2", quickModeMethods: ["ESP[3DES,SHA1]"], qmpfs: false,
+                            protocolSelector: .tcp)
+        let b = try running(me: hostB, peer: hostA, mainModeMethods: "3DES-SHA1-2", quickModeMethods: ["ESP[3DES,SHA1]"], qmpfs: false,
+                            protocolSelector: .tcp)
+        let lab = EnginePair(a: RunningPolicyProvider(a), b: RunningPolicyProvider(b))
+        let tcp = TrafficSelector(local: Subnet(host: hostA), remote: Subnet(host: hostB), protocolID: 6)
+        lab.acquire(tcp)
+        XCTAssertEqual(lab.installs("B").first?.selector, tcp.reversed)
+        // UDP is not covered: no rule, so no Quick Mode (and no SA) for it.
+        lab.acquire(TrafficSelector(local: Subnet(host: hostA), remote: Subnet(host: hostB), protocolID: 17))
+        XCTAssertEqual(lab.installs("A").count, 1)
     }
 
     func testDefaultResponseRuleAnswersAPeerNoRuleCovers() throws {
