@@ -379,10 +379,11 @@ extension IKEEngine {
             + sendInformational(sa, [.notification(Notification(protocolID: 3, type: notify))])
     }
 
-    /// The initiator gives up on a Quick Mode whose answer it cannot accept; the ISAKMP SA stays.
+    /// A Quick Mode given up (an answer the initiator cannot accept, or no answer in time);
+    /// the ISAKMP SA stays.
     func quickModeAbandoned(_ sa: Phase1SA, _ exchange: QuickModeExchange, _ reason: String) -> [IKEAction] {
         counters.negotiationFailures += 1
-        counters.acquireFailures += 1
+        if exchange.role == .initiator { counters.acquireFailures += 1 } else { counters.receiveFailures += 1 }
         sa.quickModes.removeValue(forKey: exchange.messageID)
         release(exchange.localSPIs)
         return [.event(.negotiationFailed(peer: sa.remote.address, reason: reason))]
