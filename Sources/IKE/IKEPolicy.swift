@@ -2,17 +2,11 @@ import Packet
 import Transforms
 
 /// How this side proves who it is in Main Mode. Certificates and Kerberos join as further
-/// cases (issue 8 and later); the exchange asks the authenticator, never the policy, for
-/// SKEYID's input and the proof payloads.
+/// cases (issue 8 and later): key derivation takes SKEYID's input from it, and the Main Mode
+/// proof functions (`proof`, `verifyPeer`) are where signatures will be made and checked.
 public enum Phase1Authenticator: Sendable {
     /// A preshared key (RFC 2409 §5.4), as the bytes of the configured string.
     case preSharedKey([UInt8])
-
-    var method: Phase1Transform.Authentication {
-        switch self {
-        case .preSharedKey: .preSharedKey
-        }
-    }
 }
 
 /// What policy says about Main Mode with one peer: the offers in policy order (reference
