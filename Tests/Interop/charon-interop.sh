@@ -148,7 +148,7 @@ connections {
         mode = tunnel
         local_ts = 10.77.2.0/24
         remote_ts = 10.77.1.0/24
-        esp_proposals = $2
+        esp_proposals = $2$CHILD_LIFETIME
       }
       tr {
         mode = transport
@@ -229,6 +229,7 @@ else
   "wrong-peer-id ward|ward|aes128-sha1-modp2048|aes128-sha1||0|same|wrong-id"
   "ipv6 aes256-sha256-modp2048 ward|ward|aes256-sha256-modp2048|aes256-sha256||v6|same"
   "ipv6 aes128-sha1-modp2048-pfs charon|charon|aes128-sha1-modp2048|aes128-sha1|modp2048|v6|same"
+  "rekey charon|charon|aes128-sha1-modp2048|aes128-sha1||0|same|rekey"
   )
 fi
 
@@ -245,6 +246,14 @@ for entry in "${cases[@]}"; do
   fi
   charon_esp=$esp; [ -n "$pfs" ] && charon_esp="$esp-$pfs"
   remote_addrs=$WARD; [ "$nat" = 1 ] && remote_addrs=%any
+  # rekey: charon rekeys the tunnel every 4 s (a new Quick Mode under the same Main Mode SA)
+  # while it pings through it for 12 s; every ping must be answered.
+  CHILD_LIFETIME="" pings=5 answers=3 rekey=0
+  if [ "$ids" = rekey ]; then
+    CHILD_LIFETIME=$'\n        rekey_time = 4s\n        life_time = 8s\n        rand_time = 0s'
+    pings=30 answers=30 rekey=1
+    ids=ip
+  fi
   ward_id=$WARD charon_id=$CHARON
   [ "$ids" != ip ] && ward_id=initiator.ward.test charon_id=responder.ward.test
   if ! start_charon "$ike" "$charon_esp" "$ward_id" "$remote_addrs" "$charon_id" > "$OUT/$slug.charon-start" 2>&1; then
@@ -268,14 +277,14 @@ for entry in "${cases[@]}"; do
     rc=$?
     initiate="ward initiated"
   else
-    ip netns exec $W timeout 40 "$peer" "${flags[@]}" --answer 3 --timeout 25 > "$OUT/$slug.ward" 2>&1 < /dev/null &
+    ip netns exec $W timeout 40 "$peer" "${flags[@]}" --answer $answers --timeout 30 > "$OUT/$slug.ward" 2>&1 < /dev/null &
     wpid=$!; pids+=("$wpid")
     sleep 0.3
     swanctl_c --initiate --child $CHILD --timeout 15 > "$OUT/$slug.initiate" 2>&1
     initiated=$?
     initiate="charon initiate rc=$initiated"
     if [ "$initiated" = 0 ]; then
-      nsx $C ping -n -c 5 -i 0.3 -W 2 -I $ping_from $ping_to > "$OUT/$slug.ping" 2>&1
+      nsx $C ping -n -c $pings -i 0.4 -W 2 -I $ping_from $ping_to > "$OUT/$slug.ping" 2>&1
       initiate="$initiate, charon ping: $(grep -o '[0-9]* received' "$OUT/$slug.ping")"
     fi
     wait "$wpid"; rc=$?
@@ -306,6 +315,13 @@ for entry in "${cases[@]}"; do
   fi
   # Ward sends 5 messages as initiator (MM1, MM3, MM5, QM1, QM3), 4 as responder.
   minimum=5; [ "$who" = charon ] && minimum=4
+  rekey_ok=1
+  if [ "$rekey" = 1 ]; then
+    # At least two rekeys under one Main Mode, charon deleted the old SAs, no ping lost.
+    installs=$(grep -c '^installed' "$OUT/$slug.ward"); deletes=$(grep -c '^delete SPI' "$OUT/$slug.ward")
+    initiate="$initiate; $installs SA pairs installed, $deletes deleted by charon"
+    [ "$installs" -ge 3 ] && [ "$deletes" -ge 1 ] && grep -q "$pings received" "$OUT/$slug.ping" || rekey_ok=0
+  fi
   nat_ok=1
   [ "$nat" = 1 ] && ! grep -q 'natDetected(peer: 10.77.0.2, localBehindNAT: true' "$OUT/$slug.ward" && nat_ok=0
   if [ "$kernel" = 1 ]; then
@@ -321,7 +337,7 @@ for entry in "${cases[@]}"; do
     fi
     continue
   fi
-  if [ "$rc" = 0 ] && [ "$nat_ok" = 1 ] && check_tshark "$slug" "$WARD" "$minimum"; then
+  if [ "$rc" = 0 ] && [ "$nat_ok" = 1 ] && [ "$rekey_ok" = 1 ] && check_tshark "$slug" "$WARD" "$minimum"; then
     floated=$(tshark -n -r "$OUT/$slug.pcap" -Y 'udp.port == 4500 && isakmp' 2>/dev/null | wc -l)
     esp_in_udp=$(tshark -n -r "$OUT/$slug.pcap" -Y 'esp' 2>/dev/null | wc -l)
     echo "PASS $name: $initiate; $(grep '^installed' "$OUT/$slug.ward" | head -1); $summary; $tshark_summary; $floated ISAKMP on 4500, $esp_in_udp ESP-in-UDP; $(printf '%.2f' "$elapsed") s"
