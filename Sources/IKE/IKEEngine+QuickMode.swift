@@ -43,7 +43,6 @@ extension IKEEngine {
             exchange.offers[number] = transform
             proposals.append(Proposal(number: number, protocolID: transform.ipsecProtocol.rawValue, spi: spi.bigEndianBytes, transforms: [payload]))
         }
-        exchange.pfsGroup = pfsGroup
         exchange.Ni_b = entropy.bytes(configuration.nonceLength)
         var rest: [Payload] = [.securityAssociation(SecurityAssociationPayload(proposals: proposals)), .nonce(exchange.Ni_b)]
         if let group = pfsGroup {

@@ -107,7 +107,7 @@ public final class IKEEngine {
             counters.acquireFailures += 1
             return [.event(.negotiationFailed(peer: peer, reason: "no rule negotiates \(selector)"))]
         }
-        let request = QuickModeRequest(selector: selector, policy: quickPolicy, requestedAt: now)
+        let request = QuickModeRequest(selector: selector, policy: quickPolicy)
         if let sa = sas.values.first(where: { $0.remote.address == peer && $0.local.address == local && $0.canStartQuickMode }) {
             return run(sa, now: now) { () throws(ExchangeFailure) -> [IKEAction] in try startQuickMode(sa, request, now: now) }
         }
@@ -149,7 +149,7 @@ public final class IKEEngine {
         sas.values.map { sa in
             MainModeSummary(cookies: sa.cookieText, local: sa.local, remote: sa.remote, initiator: sa.role == .initiator,
                             established: sa.state == .established, transform: sa.chosen?.description ?? "-",
-                            natDetected: sa.nat?.natDetected ?? false)
+                            natDetected: sa.nat?.natDetected ?? false, peerID: sa.peerID.map(Identification.text))
         }.sorted { $0.cookies < $1.cookies }
     }
 
@@ -263,4 +263,6 @@ public struct MainModeSummary: Equatable, Sendable {
     public var established: Bool
     public var transform: String
     public var natDetected: Bool
+    /// The ID the peer proved in message 5 or 6, once it has.
+    public var peerID: String?
 }

@@ -111,7 +111,7 @@ public struct Identification: Equatable, Sendable {
     public static func text(_ id: Identification) -> String {
         switch id.kind {
         case .fqdn, .userFQDN: return String(decoding: id.data, as: UTF8.self)
-        case .ipv4Address, .ipv6Address: return TrafficSelector.address(id.data)?.description ?? "\(id.kind) (\(id.data.count) bytes)"
+        case .ipv4Address, .ipv6Address: return IPAddress(octets: id.data)?.description ?? "\(id.kind) (\(id.data.count) bytes)"
         default: return "\(id.kind) (\(id.data.count) bytes)"
         }
     }

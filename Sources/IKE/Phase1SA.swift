@@ -118,5 +118,4 @@ final class Phase1SA {
 struct QuickModeRequest {
     var selector: TrafficSelector
     var policy: QuickModePolicy
-    var requestedAt: Double
 }

@@ -16,7 +16,6 @@ final class QuickModeExchange {
     let createdAt: Double
     /// Initiator: what it offered, by proposal number.
     var offers: [UInt8: QuickModeTransform] = [:]
-    var pfsGroup: DiffieHellmanGroup?
     /// Inbound SPIs this side reserved, one per offered protocol.
     var localSPIs: [UInt32] = []
     var spiByProtocol: [QuickModeTransform.IPsecProtocol: UInt32] = [:]

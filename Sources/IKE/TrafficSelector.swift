@@ -66,11 +66,11 @@ public struct TrafficSelector: Hashable, Sendable, CustomStringConvertible {
         switch id.kind {
         case .ipv4Address, .ipv6Address:
             let width = id.kind == .ipv4Address ? 4 : 16
-            guard id.data.count == width, let address = Self.address(id.data) else { throw bad("\(id.data.count) bytes, expected \(width)") }
+            guard id.data.count == width, let address = IPAddress(octets: id.data) else { throw bad("\(id.data.count) bytes, expected \(width)") }
             return Subnet(host: address)
         case .ipv4Subnet, .ipv6Subnet:
             let width = id.kind == .ipv4Subnet ? 4 : 16
-            guard id.data.count == 2 * width, let address = Self.address(Array(id.data.prefix(width))) else {
+            guard id.data.count == 2 * width, let address = IPAddress(octets: id.data.prefix(width)) else {
                 throw bad("\(id.data.count) bytes, expected \(2 * width)")
             }
             let length = try prefix(id.data.suffix(width))
@@ -78,17 +78,6 @@ public struct TrafficSelector: Hashable, Sendable, CustomStringConvertible {
             return subnet
         default:
             throw bad("ID type \(id.kind) cannot name Quick Mode traffic (address or subnet only)")
-        }
-    }
-
-    static func address(_ bytes: [UInt8]) -> IPAddress? {
-        switch bytes.count {
-        case 4: return .v4(IPv4Address(bytes[0], bytes[1], bytes[2], bytes[3]))
-        case 16:
-            let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            return .v6(IPv6Address(high: high, low: low))
-        default: return nil
         }
     }
 }

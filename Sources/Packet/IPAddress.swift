@@ -14,6 +14,16 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// An address from its network-order bytes: 4 for IPv4, 16 for IPv6, nil for any other count.
+    public init?<Bytes: Collection<UInt8>>(octets: Bytes) where Bytes.Index == Int {
+        let start = octets.startIndex
+        switch octets.count {
+        case 4: self = .v4(IPv4Address(octets[start], octets[start + 1], octets[start + 2], octets[start + 3]))
+        case 16: self = .v6(IPv6Address(octets: octets))
+        default: return nil
+        }
+    }
+
     /// Number of bits in an address of this family (32 or 128).
     public var bitWidth: Int {
         switch self {

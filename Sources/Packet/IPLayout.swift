@@ -72,11 +72,7 @@ public struct IPLayout: Equatable, Sendable {
     }
 
     private static func v6Address(_ buffer: PacketBuffer, at offset: Int) throws(PacketError) -> IPv6Address {
-        let r = try buffer.region(offset, 16, field: "IPv6 address")
-        var high: UInt64 = 0, low: UInt64 = 0
-        for index in 0..<8 { high = high << 8 | UInt64(r[index]) }
-        for index in 8..<16 { low = low << 8 | UInt64(r[index]) }
-        return IPv6Address(high: high, low: low)
+        IPv6Address(octets: UnsafeRawBufferPointer(try buffer.region(offset, 16, field: "IPv6 address")))
     }
 
     /// Rewrites the IPv4 header checksum (RFC 791) of the header at the start of `buffer`.

@@ -12,6 +12,16 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     /// Builds an address from eight 16-bit groups.
+    /// The address in 16 network-order bytes (a header field, a sockaddr, an ID payload).
+    public init<Bytes: Collection<UInt8>>(octets: Bytes) where Bytes.Index == Int {
+        precondition(octets.count == 16, "an IPv6 address has 16 bytes")
+        var high: UInt64 = 0, low: UInt64 = 0
+        let start = octets.startIndex
+        for index in 0..<8 { high = high << 8 | UInt64(octets[start + index]) }
+        for index in 8..<16 { low = low << 8 | UInt64(octets[start + index]) }
+        self.init(high: high, low: low)
+    }
+
     public init(groups: [UInt16]) {
         precondition(groups.count == 8, "an IPv6 address has eight groups")
         var h: UInt64 = 0, l: UInt64 = 0

@@ -22,12 +22,7 @@ enum InterfaceAddresses {
                 }
             case AF_INET6:
                 let v6 = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer -> IPv6Address in
-                    withUnsafeBytes(of: pointer.pointee.sin6_addr) { bytes in
-                        var high: UInt64 = 0, low: UInt64 = 0
-                        for index in 0..<8 { high = high << 8 | UInt64(bytes[index]) }
-                        for index in 8..<16 { low = low << 8 | UInt64(bytes[index]) }
-                        return IPv6Address(high: high, low: low)
-                    }
+                    withUnsafeBytes(of: pointer.pointee.sin6_addr) { IPv6Address(octets: $0) }
                 }
                 if !(v6.high == 0 && v6.low == 1) { local.append(.v6(v6)) }
             default:

@@ -38,10 +38,7 @@ enum SocketAddress {
                 }
             case AF_INET6:
                 return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
-                    let octets = withUnsafeBytes(of: v6.pointee.sin6_addr) { Array($0) }
-                    let high = octets[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                    let low = octets[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                    return (.v6(IPv6Address(high: high, low: low)), UInt16(bigEndian: v6.pointee.sin6_port))
+                    (.v6(withUnsafeBytes(of: v6.pointee.sin6_addr) { IPv6Address(octets: $0) }), UInt16(bigEndian: v6.pointee.sin6_port))
                 }
             default:
                 return nil

@@ -55,6 +55,8 @@ final class LoadGenerator {
     var clients: [Client] = []
     let start = monotonic()
     var completed = 0, failed = 0, latencies: [Double] = []
+    /// One receive buffer for every client socket, allocated once.
+    var receiveBuffer = [UInt8](repeating: 0, count: 65_536)
 
     init(options: Options) {
         self.options = options
@@ -125,7 +127,7 @@ final class LoadGenerator {
             for (index, descriptor) in descriptors.enumerated() where descriptor.revents & Int16(POLLIN) != 0 {
                 let client = clients[index / 2]
                 let port = index % 2 == 0 ? client.port500 : client.port4500
-                while let (payload, from, fromPort) = port.receive() {
+                while let (payload, from, fromPort) = port.receive(&receiveBuffer) {
                     let datagram = IKEDatagram(payload: payload, local: .init(client.address, port.port), remote: .init(from, fromPort))
                     perform(client, client.engine.receive(datagram, now: now))
                 }

@@ -9,8 +9,9 @@ extension UDPSocket {
         do { return try UDPSocket(address: address, port: port) } catch { Options.fail("\(error)") }
     }
 
-    func receive() -> (payload: [UInt8], from: IPAddress, port: UInt16)? {
-        var buffer = [UInt8](repeating: 0, count: 65_536)
+    /// The next datagram, read through the caller's reusable `buffer` (64 KiB, allocated once);
+    /// only the datagram's own bytes are copied out.
+    func receive(_ buffer: inout [UInt8]) -> (payload: [UInt8], from: IPAddress, port: UInt16)? {
         guard let (count, from, port) = buffer.withUnsafeMutableBytes({ receive(into: $0) }) else { return nil }
         return (Array(buffer.prefix(count)), from, port)
     }

@@ -63,6 +63,8 @@ final class PeerRuntime {
     var failed = false
     var lastTick = 0.0
     var installs = 0
+    /// One receive buffer for every socket, allocated once.
+    var receiveBuffer = [UInt8](repeating: 0, count: 65_536)
 
     func send(_ datagram: IKEDatagram) {
         (datagram.local.port == 4500 ? port4500 : port500).send(datagram.payload, to: datagram.remote.address, port: datagram.remote.port)
@@ -166,10 +168,10 @@ final class PeerRuntime {
             if failed && options.initiate { break }
             _ = poll(&descriptors, nfds_t(descriptors.count), 50)
             let now = monotonic() - start
-            while let (payload, from, fromPort) = port500.receive() {
+            while let (payload, from, fromPort) = port500.receive(&receiveBuffer) {
                 perform(engine.receive(IKEDatagram(payload: payload, local: .init(options.local, 500), remote: .init(from, fromPort)), now: now))
             }
-            while let (payload, from, fromPort) = port4500.receive() {
+            while let (payload, from, fromPort) = port4500.receive(&receiveBuffer) {
                 if payload.count > 4 && payload.prefix(4) != [0, 0, 0, 0] {
                     inbound(EchoTraffic.udpPacket(payload, from: from, fromPort, to: options.local, 4500))
                 } else {
@@ -177,11 +179,10 @@ final class PeerRuntime {
                 }
             }
             if rawESP >= 0 {
-                var raw = [UInt8](repeating: 0, count: 65_536)
                 while true {
-                    let count = raw.withUnsafeMutableBytes { recv(rawESP, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                    let count = receiveBuffer.withUnsafeMutableBytes { recv(rawESP, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
                     guard count > 0 else { break }
-                    inbound(Array(raw.prefix(count)))
+                    inbound(Array(receiveBuffer.prefix(count)))
                 }
             }
             // Timers need no finer grain than this; ticking walks every SA.
