@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "ward", targets: ["ward"]),
+        .executable(name: "wardd", targets: ["wardd"]),
         .library(name: "Netsh", targets: ["Netsh"]),
         .library(name: "ESP", targets: ["ESP"]),
         .library(name: "Packet", targets: ["Packet"]),
@@ -25,16 +26,22 @@ let package = Package(
         .target(name: "Filtering", dependencies: ["Packet", "Policy"]),
         .target(name: "ESP", dependencies: ["Packet", "Transforms"]),
         .target(name: "IKE", dependencies: ["Packet", "Policy", "Filtering", "Transforms", "ESP"]),
-        // Linux: the machine's configuration (later: TUN, sockets, XFRM netlink).
+        // Linux: the machine's configuration, TUN devices, raw and UDP sockets, packet steering.
         .target(name: "Platform", dependencies: ["Filtering", "Packet", "Policy"]),
         .target(name: "Policy", dependencies: ["Packet"]),
+        // The daemon's wiring: the userspace datapath, IKE, the control API.
+        .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Platform", "Policy", "PolicyStore", "Packet", "Transforms"]),
+        .executableTarget(name: "wardd", dependencies: [
+            "Agent", "Platform", "PolicyStore", "Filtering",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .target(name: "PolicyStore", dependencies: [
             "Policy", "Packet",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Netsh", dependencies: ["Policy", "PolicyStore", "Packet"]),
         .executableTarget(name: "ward", dependencies: [
-            "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
+            "Agent", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.

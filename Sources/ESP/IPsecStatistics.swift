@@ -24,6 +24,26 @@ public struct IPsecStatistics: Equatable, Sendable {
 
     public init() {}
 
+    /// Adds another set of counters to these (totals over SAs for the monitor).
+    public mutating func add(_ other: IPsecStatistics) {
+        confidentialBytesSent += other.confidentialBytesSent
+        confidentialBytesReceived += other.confidentialBytesReceived
+        authenticatedBytesSent += other.authenticatedBytesSent
+        authenticatedBytesReceived += other.authenticatedBytesReceived
+        transportBytesSent += other.transportBytesSent
+        transportBytesReceived += other.transportBytesReceived
+        bytesSentInTunnels += other.bytesSentInTunnels
+        bytesReceivedInTunnels += other.bytesReceivedInTunnels
+        badSPIPackets += other.badSPIPackets
+        packetsNotDecrypted += other.packetsNotDecrypted
+        packetsNotAuthenticated += other.packetsNotAuthenticated
+        packetsWithReplayDetection += other.packetsWithReplayDetection
+        malformedPackets += other.malformedPackets
+        dummyPacketsDropped += other.dummyPacketsDropped
+        packetsSent += other.packetsSent
+        packetsReceived += other.packetsReceived
+    }
+
     /// Counts a rejected inbound packet under the statistic its error belongs to.
     mutating func count(_ error: ESPError) {
         switch error {

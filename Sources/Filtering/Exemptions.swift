@@ -16,29 +16,47 @@ public struct Exemptions: Sendable, Equatable {
 
     public static let windows2003 = try! Exemptions(level: 3)
 
-    /// Why a packet is exempt, or nil. IKE is UDP port 500, or 4500 (NAT-T), on either side.
-    /// Kerberos is TCP/UDP port 88 on either side — the documented weakness of values 0 and 2:
-    /// any packet with source port 88 bypasses the filters (reference c.7).
+    /// Why a packet is exempt, or nil.
     public func reason(_ packet: PacketSelector, broadcast: [IPAddress]) -> String? {
-        if packet.protocolNumber == 17, [500, 4500].contains(packet.sourcePort) || [500, 4500].contains(packet.destinationPort) {
-            return "IKE (UDP 500/4500) is always exempt"
-        }
+        exemption(packet, broadcast: broadcast)?.reason(level: level)
+    }
+
+    /// Which exemption lets a packet past the filters, or nil (the hot path: nothing built).
+    /// IKE is UDP port 500, or 4500 (NAT-T), on either side. Kerberos is TCP/UDP port 88 on
+    /// either side — the documented weakness of values 0 and 2: any packet with source port 88
+    /// bypasses the filters (reference c.7).
+    public func exemption(_ packet: PacketSelector, broadcast: [IPAddress]) -> Exemption? {
+        if packet.protocolNumber == 17, Self.isIKEPort(packet.sourcePort) || Self.isIKEPort(packet.destinationPort) { return .ike }
         if level == 0 || level == 2 {
-            if packet.protocolNumber == 46 { return "RSVP is exempt (ipsecexempt=\(level))" }
+            if packet.protocolNumber == 46 { return .rsvp }
             if packet.protocolNumber == 6 || packet.protocolNumber == 17, packet.sourcePort == 88 || packet.destinationPort == 88 {
-                return "Kerberos (port 88) is exempt (ipsecexempt=\(level))"
+                return .kerberos
             }
         }
-        if level == 0 || level == 1, Self.isMulticastOrBroadcast(packet.destination, broadcast: broadcast) {
-            return "multicast and broadcast are exempt (ipsecexempt=\(level))"
-        }
+        if level == 0 || level == 1, Self.isMulticastOrBroadcast(packet.destination, broadcast: broadcast) { return .multicastOrBroadcast }
         return nil
     }
+
+    static func isIKEPort(_ port: UInt16) -> Bool { port == 500 || port == 4500 }
 
     public static func isMulticastOrBroadcast(_ address: IPAddress, broadcast: [IPAddress]) -> Bool {
         switch address {
         case .v4(let a): a.isMulticast || a == .broadcast || broadcast.contains(address)
         case .v6(let a): a.isMulticast
+        }
+    }
+}
+
+/// A kind of traffic that never reaches the filters.
+public enum Exemption: Sendable, Equatable {
+    case ike, rsvp, kerberos, multicastOrBroadcast
+
+    func reason(level: Int) -> String {
+        switch self {
+        case .ike: "IKE (UDP 500/4500) is always exempt"
+        case .rsvp: "RSVP is exempt (ipsecexempt=\(level))"
+        case .kerberos: "Kerberos (port 88) is exempt (ipsecexempt=\(level))"
+        case .multicastOrBroadcast: "multicast and broadcast are exempt (ipsecexempt=\(level))"
         }
     }
 }

@@ -45,39 +45,96 @@ public struct PolicyDecider {
         self.broadcast = broadcast
     }
 
+    /// Decides with an explanation (the `trace` command, logs): `ruling` plus the reason text.
     public mutating func decide(_ packet: PacketSelector, direction: Direction, interface: InterfaceKind = .lan,
                                 protected: Bool = false, now: Double = 0) -> Decision {
-        if let reason = exemptions.reason(packet, broadcast: broadcast) { return Decision(.permit, reason: reason) }
-        guard let rank = table.lookup(packet, interface: interface) else {
-            return Decision(.permit, reason: "no filter matches: traffic passes in the clear")
-        }
+        let ruling = ruling(packet, direction: direction, interface: interface, protected: protected, now: now)
+        return Decision(ruling.verdict, rank: ruling.rank, reason: reason(ruling, packet: packet, direction: direction))
+    }
+
+    /// The datapath's decision: no text is built, nothing is allocated.
+    public mutating func ruling(_ packet: PacketSelector, direction: Direction, interface: InterfaceKind = .lan,
+                                protected: Bool = false, now: Double = 0) -> Ruling {
+        if let exemption = exemptions.exemption(packet, broadcast: broadcast) { return .exempt(exemption) }
+        guard let rank = table.lookup(packet, interface: interface) else { return .noFilter }
         let filter = table.filters[rank]
-        let rule = "rule '\(filter.origin.rule.name)' of \(filter.origin.store) policy '\(filter.origin.policy.name)'"
         switch filter.action {
-        case .permit: return Decision(.permit, rank: rank, reason: "\(rule) permits")
-        case .block: return Decision(.block, rank: rank, reason: "\(rule) blocks")
+        case .permit: return .permit(rank)
+        case .block: return .block(rank)
         case .negotiate: break
         }
         let action = filter.origin.filterAction
         let peer = direction == .outbound ? packet.destination : packet.source
         if direction == .inbound {
-            if protected { return Decision(.permit, rank: rank, reason: "\(rule) requires IPsec; the packet arrived protected") }
-            if softAssociations.allowsClear(with: peer, now: now) {
-                return Decision(.permit, rank: rank, reason: "\(rule): soft association with \(peer) (peer does not speak IPsec)")
-            }
-            if action.inboundPassthrough {
-                return Decision(.permit, rank: rank, reason: "\(rule): inbound passthrough accepts this clear packet; replies are secured")
-            }
-            return Decision(.block, rank: rank, reason: "\(rule) requires IPsec; clear text dropped")
+            if protected { return .arrivedProtected(rank) }
+            if softAssociations.allowsClear(with: peer, now: now) { return .softAssociation(rank) }
+            if action.inboundPassthrough { return .inboundPassthrough(rank) }
+            return .clearDropped(rank)
         }
         if Exemptions.isMulticastOrBroadcast(packet.destination, broadcast: broadcast) {
-            return action.fallbackToClear
-                ? Decision(.permit, rank: rank, reason: "\(rule): multicast/broadcast cannot be secured; sent in the clear (soft)")
-                : Decision(.block, rank: rank, reason: "\(rule): multicast/broadcast cannot be secured and the action does not fall back to clear")
+            return action.fallbackToClear ? .multicastInClear(rank) : .multicastBlocked(rank)
         }
-        if action.fallbackToClear && softAssociations.allowsClear(with: peer, now: now) {
-            return Decision(.permit, rank: rank, reason: "\(rule): soft association with \(peer) (peer does not speak IPsec)")
+        if action.fallbackToClear && softAssociations.allowsClear(with: peer, now: now) { return .softAssociation(rank) }
+        return .negotiate(rank)
+    }
+
+    /// One line: why `ruling` was reached for `packet`.
+    public func reason(_ ruling: Ruling, packet: PacketSelector, direction: Direction) -> String {
+        guard let rank = ruling.rank else {
+            if case .exempt(let exemption) = ruling { return exemption.reason(level: exemptions.level) }
+            return "no filter matches: traffic passes in the clear"
         }
-        return Decision(.negotiate, rank: rank, reason: "\(rule) negotiates security with \(filter.tunnelEndpoint.map { "tunnel endpoint \($0)" } ?? "the peer")")
+        let filter = table.filters[rank]
+        let rule = "rule '\(filter.origin.rule.name)' of \(filter.origin.store) policy '\(filter.origin.policy.name)'"
+        let peer = direction == .outbound ? packet.destination : packet.source
+        switch ruling {
+        case .exempt, .noFilter: return ""
+        case .permit: return "\(rule) permits"
+        case .block: return "\(rule) blocks"
+        case .arrivedProtected: return "\(rule) requires IPsec; the packet arrived protected"
+        case .softAssociation: return "\(rule): soft association with \(peer) (peer does not speak IPsec)"
+        case .inboundPassthrough: return "\(rule): inbound passthrough accepts this clear packet; replies are secured"
+        case .clearDropped: return "\(rule) requires IPsec; clear text dropped"
+        case .multicastInClear: return "\(rule): multicast/broadcast cannot be secured; sent in the clear (soft)"
+        case .multicastBlocked: return "\(rule): multicast/broadcast cannot be secured and the action does not fall back to clear"
+        case .negotiate:
+            return "\(rule) negotiates security with \(filter.tunnelEndpoint.map { "tunnel endpoint \($0)" } ?? "the peer")"
+        }
+    }
+}
+
+/// How a packet was decided, without text: the verdict and the deciding filter's rank follow
+/// from it (`PolicyDecider.reason` turns it into a sentence).
+public enum Ruling: Sendable, Equatable {
+    case exempt(Exemption)
+    case noFilter
+    case permit(Int)
+    case block(Int)
+    /// Inbound, negotiate filter, arrived through an SA.
+    case arrivedProtected(Int)
+    case softAssociation(Int)
+    case inboundPassthrough(Int)
+    /// Inbound, negotiate filter, arrived in the clear: dropped.
+    case clearDropped(Int)
+    case multicastInClear(Int)
+    case multicastBlocked(Int)
+    /// Outbound: must leave under an SA.
+    case negotiate(Int)
+
+    public var verdict: Verdict {
+        switch self {
+        case .exempt, .noFilter, .permit, .arrivedProtected, .softAssociation, .inboundPassthrough, .multicastInClear: .permit
+        case .block, .clearDropped, .multicastBlocked: .block
+        case .negotiate: .negotiate
+        }
+    }
+
+    /// The deciding filter's rank in the table, if a filter decided.
+    public var rank: Int? {
+        switch self {
+        case .exempt, .noFilter: nil
+        case .permit(let rank), .block(let rank), .arrivedProtected(let rank), .softAssociation(let rank), .inboundPassthrough(let rank),
+             .clearDropped(let rank), .multicastInClear(let rank), .multicastBlocked(let rank), .negotiate(let rank): rank
+        }
     }
 }

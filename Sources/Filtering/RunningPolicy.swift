@@ -1,3 +1,4 @@
+import Packet
 import Policy
 
 /// The table in force and how it is replaced: a new one is compiled from the snapshots and the
@@ -19,6 +20,22 @@ public final class RunningPolicy {
     public func decide(_ packet: PacketSelector, direction: Direction, interface: InterfaceKind = .lan,
                        protected: Bool = false, now: Double = 0) -> Decision {
         decider.decide(packet, direction: direction, interface: interface, protected: protected, now: now)
+    }
+
+    /// The datapath's decision with the table in force: no text built.
+    public func ruling(_ packet: PacketSelector, direction: Direction, interface: InterfaceKind = .lan,
+                       protected: Bool = false, now: Double = 0) -> Ruling {
+        decider.ruling(packet, direction: direction, interface: interface, protected: protected, now: now)
+    }
+
+    /// IKE started for a `soft=yes` action: the 3-second fallback clock starts (reference a.5).
+    public func negotiationStarted(with peer: IPAddress, now: Double) {
+        decider.softAssociations.negotiationStarted(with: peer, now: now)
+    }
+
+    /// The peer answered IKE: never fall back to clear with it.
+    public func peerAnswered(_ peer: IPAddress) {
+        decider.softAssociations.peerAnswered(peer)
     }
 
     /// Compiles and installs; on failure the running table stays and the error is thrown.

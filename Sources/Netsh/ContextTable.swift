@@ -2,7 +2,7 @@ import Foundation
 
 /// The contexts of the command tree and the commands each offers.
 ///
-/// `ipsec` holds `static` (stores) and `dynamic` (the running agent, a later release). Verbs
+/// `ipsec` holds `static` (stores) and `dynamic` (the running agent, commands registered by `ward`). Verbs
 /// and nouns may be abbreviated to an unambiguous prefix, as in netsh (`sh po` = `show policy`).
 enum ContextTable {
     static let children: [[String]: [String]] = [
@@ -16,10 +16,11 @@ enum ContextTable {
         children[path]?.first { $0 == word }
     }
 
-    /// Refuses contexts whose commands are not built yet, with a clear reason.
-    static func checkAvailable(_ path: [String]) throws(NetshError) {
-        if path == ["ipsec", "dynamic"] {
-            throw NetshError("the ipsec dynamic context acts on the running agent (wardd), which this version does not have yet; use ipsec static")
+    /// Refuses a context this session cannot serve: `ipsec dynamic` talks to the running agent,
+    /// and only a shell that registered its commands (the `ward` binary) can reach it.
+    static func checkAvailable(_ path: [String], session: NetshSession) throws(NetshError) {
+        if path == ["ipsec", "dynamic"] && !session.extensions.contains(where: { $0.context == path }) {
+            throw NetshError("the ipsec dynamic context acts on the running agent (wardd), which this shell cannot reach; use ipsec static")
         }
     }
 

@@ -102,7 +102,7 @@ public final class NetshSession {
             tokens.removeFirst()
         }
         if tokens.isEmpty {
-            try ContextTable.checkAvailable(path)
+            try ContextTable.checkAvailable(path, session: self)
             context = path
             return .none
         }
@@ -130,7 +130,7 @@ public final class NetshSession {
                 break
             }
         }
-        try ContextTable.checkAvailable(path)
+        try ContextTable.checkAvailable(path, session: self)
         return try ContextTable.run(tokens, in: path, session: self)
     }
 }

@@ -75,6 +75,18 @@ public final class PacketBuffer {
         }
     }
 
+    /// Empties the buffer and lets `read` fill it in place from `headroom` on (a socket or TUN
+    /// read): `read` gets the free room and returns how many bytes it wrote, or a negative
+    /// value for none. Returns that value.
+    @discardableResult
+    public func fill(headroom: Int = 256, _ read: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+        precondition(headroom <= capacity)
+        start = headroom
+        let count = read(UnsafeMutableRawBufferPointer(start: storage + headroom, count: capacity - headroom))
+        end = headroom + max(0, min(count, capacity - headroom))
+        return count
+    }
+
     /// The packet as an array (tests and diagnostics; allocates).
     public var array: [UInt8] { Array(bytes) }
 

@@ -11,12 +11,15 @@ public final class UDPSocket {
     public let port: UInt16
 
     /// Binds `address`:`port` (port 0: any free port). Throws naming the address and port.
-    public init(address: IPAddress, port: UInt16) throws(SocketError) {
+    /// `mark`: the socket mark (SO_MARK) its packets carry — the agent's, so that the packet
+    /// filter never steers IKE back into the agent.
+    public init(address: IPAddress, port: UInt16, mark: UInt32? = nil) throws(SocketError) {
         let family = address.isIPv4 ? AF_INET : AF_INET6
         let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw SocketError("socket for \(address)") }
         var on: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        if var mark { setsockopt(descriptor, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size)) }
         if !address.isIPv4 { setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size)) }
         let bound = SocketAddress.with(address, port: port) { bind(descriptor, $0, $1) }
         guard bound == 0 else {

@@ -34,6 +34,7 @@ struct Ward: ParsableCommand {
         let path = store ?? PolicyDatabase.defaultPath
         let session = NetshSession(openDatabase: { () throws(StoreError) in try PolicyDatabase(path: path) })
         session.register(TraceCommand.command)
+        DynamicCommands.all.forEach(session.register)
         let console = Console()
         if let file {
             guard command.isEmpty else { throw ValidationError("give either -f FILE or a command, not both") }

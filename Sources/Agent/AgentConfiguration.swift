@@ -1,0 +1,22 @@
+import Foundation
+import Platform
+
+/// Where the agent keeps things and how it steers packets; every path can be overridden (tests
+/// run several agents, one per network namespace).
+public struct AgentConfiguration: Sendable {
+    /// The policy database (`/var/lib/ward/policy.db`).
+    public var storePath = "/var/lib/ward/policy.db"
+    /// The control socket (`/run/ward/ward.sock`), root only.
+    public var socketPath = "/run/ward/ward.sock"
+    /// `ipsec dynamic set config` values that survive a restart (`/var/lib/ward/config.json`).
+    public var configPath = "/var/lib/ward/config.json"
+    /// Interfaces whose inbound traffic is decided; nil: every Ethernet interface that is up.
+    public var interfaces: [String]?
+    public var steering = PacketSteering(interfaces: [])
+    /// Seconds between checks of the stores for changes (their own polling interval applies too).
+    public var storeCheckInterval = 1.0
+    /// Log every packet decision (noisy; `ipsecdiagnostics` raises it too).
+    public var verbose = false
+
+    public init() {}
+}

@@ -1,0 +1,57 @@
+import ESP
+import Filtering
+import Foundation
+import IKE
+
+/// The control API: `ipsec dynamic` commands that `ward` sends over the control socket.
+extension AgentRuntime {
+    /// Answers one request. A malformed request is refused with a message naming what was wrong;
+    /// nothing a client sends can stop the agent.
+    func handle(_ request: Data) -> ControlResponse {
+        guard !request.isEmpty else { return ControlResponse(status: 1, output: "empty or oversized request") }
+        let decoded: ControlRequest
+        do { decoded = try JSONDecoder().decode(ControlRequest.self, from: request) } catch {
+            return ControlResponse(status: 1, output: "malformed request: not a JSON control request (\(request.count) bytes)")
+        }
+        let report = MonitorReport(runtime: self, arguments: decoded.arguments)
+        switch decoded.command.lowercased() {
+        case "show mmsas": return ControlResponse(status: 0, output: report.mainModeSAs())
+        case "show qmsas": return ControlResponse(status: 0, output: report.quickModeSAs())
+        case "show stats":
+            switch decoded.arguments["type"]?.lowercased() {
+            case nil: return ControlResponse(status: 0, output: report.ikeStatistics() + "\n" + report.ipsecStatistics())
+            case "ike": return ControlResponse(status: 0, output: report.ikeStatistics())
+            case "ipsec": return ControlResponse(status: 0, output: report.ipsecStatistics())
+            case let other?: return ControlResponse(status: 1, output: "show stats: type '\(other)' is not ike or ipsec")
+            }
+        case "show config": return ControlResponse(status: 0, output: report.configuration())
+        case "show mmfilter": return ControlResponse(status: 0, output: report.mainModeFilters())
+        case "show qmfilter": return ControlResponse(status: 0, output: report.quickModeFilters())
+        case "show all":
+            return ControlResponse(status: 0, output: [report.configuration(), report.mainModeFilters(), report.quickModeFilters(),
+                                                       report.mainModeSAs(), report.quickModeSAs(), report.ikeStatistics(),
+                                                       report.ipsecStatistics()].joined(separator: "\n"))
+        case "set config":
+            return setConfig(decoded.arguments)
+        default:
+            return ControlResponse(status: 1, output: "the agent does not know the command '\(decoded.command)'")
+        }
+    }
+
+    private func setConfig(_ arguments: [String: String]) -> ControlResponse {
+        guard let property = arguments["property"], let value = arguments["value"] else {
+            return ControlResponse(status: 1, output: "set config: property and value are required")
+        }
+        var next = settings
+        do {
+            try next.set(property, value)
+            try next.save(path: configuration.configPath)
+        } catch {
+            return ControlResponse(status: 1, output: "set config: \(error)")
+        }
+        settings = next
+        log(.notice, "config set", ["property": property.lowercased(), "value": value])
+        let restart = AgentSettings.restartRequired.contains(property.lowercased())
+        return ControlResponse(status: 0, output: restart ? "The new value of \(property.lowercased()) takes effect when the IPsec agent (wardd) restarts." : "")
+    }
+}

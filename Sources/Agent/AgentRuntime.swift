@@ -1,0 +1,291 @@
+import ESP
+import Filtering
+import Foundation
+import IKE
+import Packet
+import Platform
+
+/// Set by SIGTERM/SIGINT; the loop ends at its next turn.
+nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
+
+/// `wardd`: the datapath, IKE and the control API on the machine's devices and sockets.
+///
+/// The loop, once everything is set up:
+///  1. poll the TUN devices, the raw ESP socket, IKE's UDP 500/4500 sockets and the control
+///     socket (50 ms at most);
+///  2. outbound TUN → `Datapath.outbound` (permit / block / ESP / hold and acquire);
+///     inbound TUN → strip the Ethernet header the forward kept → `Datapath.inboundClear`;
+///     raw ESP, and non-IKE datagrams on 4500 (headers rebuilt) → `Datapath.inboundProtected`;
+///     UDP 500/4500 IKE → `IKEEngine.receive`; each socket drained a bounded batch per turn;
+///  3. IKE's actions: send datagrams, install SA pairs (which flushes held packets), delete;
+///  4. every 100 ms tick IKE; every second tick SA lifetimes (rekey, expiry) and check the
+///     stores and the machine's addresses, recompiling the table when they changed;
+///  5. answer one control request per waiting connection.
+public final class AgentRuntime: PacketSink {
+    let configuration: AgentConfiguration
+    let log: Log
+    public let policy = RunningPolicy()
+    lazy var datapath = Datapath(policy: policy, sink: self)
+    lazy var engine = IKEEngine(policy: RunningPolicyProvider(policy))
+    let loader: PolicyLoader
+    var machine = SystemConfiguration.read()
+    var settings: AgentSettings
+    let startedAt = Date()
+    private let clockOrigin = AgentRuntime.monotonic()
+
+    private var outboundDevice: TunDevice!
+    private var inboundDevice: TunDevice!
+    private var rawESP: RawIPSocket!
+    private var rawSend4: RawIPSocket!
+    private var ikeSockets: [UDPSocket] = []
+    private var control: UnixControlSocket!
+    private let buffer = PacketBuffer()
+    private var lastIKETick = 0.0, lastSecond = 0.0
+    /// Store problems are reported once per distinct message.
+    private var lastCompileProblem: String?
+    /// Why the table in force is what it is (for `show config` and the logs).
+    public private(set) var policySummary = "no policy loaded yet"
+
+    public init(configuration: AgentConfiguration, log: Log) {
+        self.configuration = configuration
+        self.log = log
+        loader = PolicyLoader(path: configuration.storePath)
+        settings = AgentSettings.load(path: configuration.configPath)
+    }
+
+    static func monotonic() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// Seconds since the agent started (the clock every engine is fed).
+    var now: Double { Self.monotonic() - clockOrigin }
+
+    // MARK: setup and teardown
+
+    /// Opens devices and sockets, installs the steering rules, loads the policy, and runs until
+    /// SIGTERM or SIGINT; then removes what it installed. Throws when setup fails (after undoing
+    /// what was done).
+    public func run() throws {
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGPIPE, SIG_IGN)
+        var steering = configuration.steering
+        steering.interfaces = configuration.interfaces ?? PacketSteering.ethernetInterfaces()
+        do {
+            outboundDevice = try TunDevice(name: steering.outboundDevice)
+            inboundDevice = try TunDevice(name: steering.inboundDevice)
+            rawESP = try RawIPSocket(receiving: 50, mark: steering.agentMark)
+            rawSend4 = try RawIPSocket(receiving: nil, mark: steering.agentMark)
+            control = try UnixControlSocket(path: configuration.socketPath)
+            for case .v4(let address) in machine.localAddresses {
+                ikeSockets.append(try UDPSocket(address: .v4(address), port: 500, mark: steering.agentMark))
+                ikeSockets.append(try UDPSocket(address: .v4(address), port: 4500, mark: steering.agentMark))
+            }
+        } catch {
+            outboundDevice?.remove()
+            inboundDevice?.remove()
+            throw error
+        }
+        reloadPolicy(force: true)
+        do { try steering.install() } catch {
+            steering.uninstall()
+            outboundDevice.remove()
+            inboundDevice.remove()
+            throw error
+        }
+        log(.notice, "started", ["interfaces": steering.interfaces.joined(separator: ","), "ike": ikeSockets.map { "\($0.address):\($0.port)" }.joined(separator: ","),
+                                 "socket": configuration.socketPath, "policy": policySummary])
+        loop()
+        log(.notice, "stopping", ["sas": datapath.table.count])
+        for entry in datapath.table.entries { perform(engine.delete(inboundSPI: entry.inboundSPI, now: now)) }
+        steering.uninstall()
+        outboundDevice.remove()
+        inboundDevice.remove()
+        log(.notice, "stopped")
+    }
+
+    private func loop() {
+        var descriptors = [pollfd(fd: outboundDevice.descriptor, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: inboundDevice.descriptor, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: rawESP.descriptor, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: control.descriptor, events: Int16(POLLIN), revents: 0)]
+        descriptors += ikeSockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        while stopRequested == 0 {
+            _ = poll(&descriptors, nfds_t(descriptors.count), 50)
+            let now = self.now
+            drainOutbound(now)
+            drainInbound(now)
+            drainESP(now)
+            for socket in ikeSockets { drainIKE(socket, now) }
+            if now - lastIKETick >= 0.1 {
+                lastIKETick = now
+                perform(engine.tick(now: now))
+            }
+            if now - lastSecond >= configuration.storeCheckInterval {
+                lastSecond = now
+                everySecond(now)
+            }
+            while let connection = control.accept(refusal: ControlResponse(status: 1, output: "access denied: the control socket is root-only").encoded) {
+                connection.respond(handle(connection.request).encoded)
+            }
+        }
+    }
+
+    private static let batch = 256
+
+    private func drainOutbound(_ now: Double) {
+        for _ in 0..<Self.batch {
+            guard outboundDevice.read(into: buffer) else { return }
+            if let request = datapath.outbound(buffer, now: now) { acquire(request, now: now) }
+        }
+    }
+
+    private func drainInbound(_ now: Double) {
+        for _ in 0..<Self.batch {
+            guard inboundDevice.read(into: buffer) else { return }
+            // The netdev forward keeps the Ethernet header: 14 bytes, ending in the EtherType.
+            guard buffer.count > 14, let etherType = try? buffer.uint16(at: 12), etherType == 0x0800 || etherType == 0x86DD,
+                  (try? buffer.removeFront(14)) != nil else {
+                continue
+            }
+            datapath.inboundClear(buffer, now: now)
+        }
+    }
+
+    private func drainESP(_ now: Double) {
+        for _ in 0..<Self.batch {
+            guard rawESP.read(into: buffer) else { return }
+            datapath.inboundProtected(buffer, now: now)
+        }
+    }
+
+    private func drainIKE(_ socket: UDPSocket, _ now: Double) {
+        for _ in 0..<Self.batch {
+            var sender: (IPAddress, UInt16)?
+            buffer.fill { room in
+                guard let (count, from, port) = socket.receive(into: room) else { return -1 }
+                sender = (from, port)
+                return count
+            }
+            guard let (from, port) = sender else { return }
+            if socket.port == 4500 {
+                if buffer.count == 1 && buffer.bytes[0] == 0xFF { continue }  // NAT keepalive (RFC 3948 §2.3)
+                if buffer.count >= 4, (try? buffer.uint32(at: 0)) != 0 {
+                    // ESP in UDP: put the headers back so the SAD sees the packet as sent.
+                    do { try UDPEncapsulationHeaders.restore(buffer, from: from, port: port, to: socket.address, port: 4500) } catch { continue }
+                    datapath.inboundProtected(buffer, now: now)
+                    continue
+                }
+            }
+            let datagram = IKEDatagram(payload: Array(buffer.bytes), local: .init(socket.address, socket.port), remote: .init(from, port))
+            perform(engine.receive(datagram, now: now))
+        }
+    }
+
+    private func everySecond(_ now: Double) {
+        let lifetimes = datapath.tick(now: now)
+        for request in lifetimes.rekeys {
+            log(.info, "rekey", ["peer": request.peer, "selector": request.selector])
+            acquire(request, now: now)
+        }
+        for spi in lifetimes.expired { perform(engine.delete(inboundSPI: spi, now: now)) }
+        let current = SystemConfiguration.read()
+        if current != machine {
+            machine = current
+            reloadPolicy(force: true)
+        } else {
+            reloadPolicy(force: false)
+        }
+    }
+
+    // MARK: policy
+
+    /// Reads the stores when they changed (or `force`), compiles, and swaps the table in. A
+    /// store that cannot be read or a policy that cannot be compiled leaves the running table
+    /// as it is, and is reported once.
+    func reloadPolicy(force: Bool) {
+        let polling = 180.0 * 60
+        guard force || loader.shouldReload(now: now, pollingInterval: polling) else { return }
+        do {
+            let snapshots = try loader.snapshots()
+            try policy.update(snapshots, addresses: machine)
+            let names = snapshots.map { "\($0.policy.name) (\($0.store))" }
+            let summary = names.isEmpty ? "no policy assigned" : names.joined(separator: ", ")
+            if summary != policySummary || force {
+                log(.notice, "policy applied", ["policies": summary, "filters": policy.decider.table.filters.count, "generation": policy.generation])
+            }
+            policySummary = summary
+            lastCompileProblem = nil
+        } catch {
+            let problem = "\(error)"
+            if problem != lastCompileProblem {
+                log(.error, "policy not applied; the running table stays", ["reason": problem])
+                lastCompileProblem = problem
+            }
+        }
+    }
+
+    // MARK: IKE
+
+    func acquire(_ request: AcquireRequest, now: Double) {
+        log(.info, "acquire", ["peer": request.peer, "selector": request.selector])
+        policy.negotiationStarted(with: request.peer, now: now)
+        perform(engine.acquire(request.selector, local: request.local, peer: request.peer, now: now))
+    }
+
+    func perform(_ actions: [IKEAction]) {
+        for action in actions {
+            switch action {
+            case .send(let datagram):
+                guard let socket = ikeSockets.first(where: { $0.address == datagram.local.address && $0.port == datagram.local.port })
+                        ?? ikeSockets.first(where: { $0.port == datagram.local.port && $0.address.isIPv4 == datagram.remote.address.isIPv4 }) else {
+                    log(.warning, "no IKE socket", ["local": datagram.local.address, "port": datagram.local.port])
+                    continue
+                }
+                do { try datagram.payload.withUnsafeBytes { try socket.send($0, to: datagram.remote.address, port: datagram.remote.port) } } catch {
+                    log(.warning, "IKE send failed", ["peer": datagram.remote.address, "reason": error])
+                }
+            case .install(let pair):
+                do {
+                    try datapath.install(pair, now: now)
+                    policy.peerAnswered(pair.peer.address)
+                    log(.notice, "quick mode SA installed", ["peer": pair.peer.address, "selector": pair.selector, "transform": pair.transform,
+                                                            "spi_in": hex(pair.inbound.spi), "spi_out": hex(pair.outbound.spi),
+                                                            "udp": pair.outbound.udpEncapsulation != nil])
+                } catch {
+                    log(.error, "SA not installed", ["peer": pair.peer.address, "reason": error])
+                    perform(engine.delete(inboundSPI: pair.inbound.spi, now: now))
+                }
+            case .delete(let inboundSPI, let outboundSPI, let peer):
+                datapath.remove(inboundSPI: inboundSPI)
+                log(.notice, "quick mode SA deleted", ["peer": peer, "spi_in": hex(inboundSPI), "spi_out": hex(outboundSPI)])
+            case .event(let event):
+                switch event {
+                case .negotiationFailed(let peer, let reason), .authenticationFailed(let peer, let reason):
+                    datapath.negotiationFailed(peer: peer)
+                    log(.warning, "negotiation failed", ["peer": peer, "reason": reason])
+                case .mainModeEstablished(let peer, let cookies, let transform):
+                    policy.peerAnswered(peer)
+                    log(.notice, "main mode SA established", ["peer": peer, "cookies": cookies, "transform": transform])
+                default:
+                    log(.info, "ike", ["event": event])
+                }
+            }
+        }
+    }
+
+    private func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+
+    // MARK: PacketSink
+
+    public func transmit(_ packet: UnsafeRawBufferPointer, to destination: IPAddress) -> Bool {
+        guard destination.isIPv4 else { return false }  // IPv6 transmission: a later release
+        return rawSend4.send(packet, to: destination)
+    }
+
+    public func deliver(_ packet: UnsafeRawBufferPointer) -> Bool {
+        inboundDevice.write(packet)
+    }
+}

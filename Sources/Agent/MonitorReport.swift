@@ -1,0 +1,138 @@
+import ESP
+import Filtering
+import Foundation
+import IKE
+import Packet
+
+/// The `ipsec dynamic show` views, laid out as netsh prints them: a title, a rule of dashes,
+/// then `Label : value` lines, one block per object (reference c.9, f.1–f.3).
+struct MonitorReport {
+    let runtime: AgentRuntime
+    let arguments: [String: String]
+
+    private func title(_ text: String) -> [String] { [text, String(repeating: "-", count: text.count)] }
+    private func line(_ label: String, _ value: Any, indent: Int = 0) -> String {
+        String(repeating: " ", count: indent) + label.padding(toLength: 28 - indent, withPad: " ", startingAt: 0) + ": \(value)"
+    }
+
+    /// `srcaddr`/`dstaddr` narrowing (mmsas, qmsas): nil when not given.
+    private func wanted(_ tag: String, _ address: IPAddress) -> Bool {
+        guard let text = arguments[tag], text.lowercased() != "all", !text.isEmpty else { return true }
+        return IPAddress(text) == address
+    }
+
+    func mainModeSAs() -> String {
+        let summaries = runtime.engine.mainModeSummaries.filter { wanted("srcaddr", $0.local.address) && wanted("dstaddr", $0.remote.address) }
+        var lines = title("Main Mode SAs")
+        if summaries.isEmpty { return (lines + ["No SAs"]).joined(separator: "\n") + "\n" }
+        for (index, sa) in summaries.enumerated() {
+            lines += ["", "Main Mode SA #\(index + 1):", " Me", line("IP Address", sa.local.address, indent: 2), line("UDP Port", sa.local.port, indent: 2),
+                      " Peer", line("IP Address", sa.remote.address, indent: 2), line("UDP Port", sa.remote.port, indent: 2),
+                      line("Peer Identity", sa.peerID ?? "(not yet proven)", indent: 1),
+                      line("Authentication", "Preshared key", indent: 1), line("Security Method", sa.transform, indent: 1),
+                      line("Cookie Pair", sa.cookies, indent: 1), line("Role", sa.initiator ? "initiator" : "responder", indent: 1),
+                      line("State", sa.established ? "established" : "negotiating", indent: 1),
+                      line("NAT Traversal", sa.natDetected ? "yes" : "no", indent: 1)]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func quickModeSAs() -> String {
+        let now = runtime.now
+        let pairs = runtime.datapath.securityAssociations.filter { pair in
+            wanted("srcaddr", pair.selector.local.network) && wanted("dstaddr", pair.selector.remote.network)
+        }
+        var lines = title("Quick Mode SAs")
+        if pairs.isEmpty { return (lines + ["No SAs"]).joined(separator: "\n") + "\n" }
+        for (index, pair) in pairs.enumerated() {
+            let selector = pair.selector
+            lines += ["", "Quick Mode SA #\(index + 1):", " Filter",
+                      line("Source Address", selector.local, indent: 2), line("Destination Address", selector.remote, indent: 2),
+                      line("Protocol", selector.protocolID == 0 ? "ANY" : String(selector.protocolID), indent: 2),
+                      line("Source Port", selector.localPort, indent: 2), line("Destination Port", selector.remotePort, indent: 2),
+                      line("Mode", pair.tunnel ? "Tunnel (endpoint \(pair.peer))" : "Transport", indent: 1),
+                      line("Peer", pair.peer, indent: 1),
+                      line("Offer", pair.transform, indent: 1),
+                      line("Inbound SPI", "0x" + String(pair.inboundSPI, radix: 16), indent: 1),
+                      line("Outbound SPI", "0x" + String(pair.outboundSPI, radix: 16), indent: 1),
+                      line("Encapsulation", pair.udpEncapsulated ? "UDP 4500 (NAT traversal)" : "none", indent: 1),
+                      line("Age (seconds)", Int(now - pair.installedAt), indent: 1),
+                      line("Packets Sent", pair.outbound.packetsSent, indent: 1), line("Packets Received", pair.inbound.packetsReceived, indent: 1),
+                      line("Bytes Sent", pair.outbound.confidentialBytesSent + pair.outbound.authenticatedBytesSent, indent: 1),
+                      line("Bytes Received", pair.inbound.confidentialBytesReceived + pair.inbound.authenticatedBytesReceived, indent: 1)]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func ikeStatistics() -> String {
+        (title("IKE Main Mode Statistics") + runtime.engine.statistics.named.map { line($0.0, $0.1) }).joined(separator: "\n") + "\n"
+    }
+
+    func ipsecStatistics() -> String {
+        let datapath = runtime.datapath
+        let pairs = datapath.securityAssociations
+        var total = datapath.sad.statistics
+        for pair in pairs {
+            total.add(pair.outbound)
+            total.add(pair.inbound)
+        }
+        var lines = title("IPSec Quick Mode Statistics")
+        lines += [line("Active Security Associations", pairs.count), line("Offloaded Security Associations", 0),
+                  line("Pending Key Operations", runtime.engine.statistics.activeAcquire),
+                  line("Key Additions", runtime.engine.statistics.totalKeyAdd), line("Active Tunnels", pairs.filter(\.tunnel).count)]
+        lines += total.named.map { line($0.0, $0.1) }
+        lines += ["", "Ward datapath"] + datapath.counters.named.map { line($0.0, $0.1) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func configuration() -> String {
+        var lines = title("Ward IPsec agent configuration")
+        lines += runtime.settings.named.map { line($0.0, $0.1) }
+        lines += [line("Policy in force", runtime.policySummary), line("Table generation", runtime.policy.generation),
+                  line("Agent started", ISO8601DateFormatter().string(from: runtime.startedAt))]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func filterLines(_ filter: SpecificFilter, index: Int) -> [String] {
+        let origin = filter.origin
+        return ["", "Filter #\(index + 1):", line("Rule", "\(origin.rule.name) (\(origin.store) policy '\(origin.policy.name)')", indent: 1),
+                line("Specific", filter.selectorText, indent: 1), line("Weight", filter.weight.value, indent: 1)]
+    }
+
+    /// Main Mode filters: the address pairs of negotiate rules (one per peer pair).
+    func mainModeFilters() -> String {
+        var lines = title("Main Mode Filters (specific)")
+        var seen = Set<String>()
+        var index = 0
+        for filter in runtime.policy.decider.table.filters where filter.action == .negotiate {
+            let key = "\(filter.source)|\(filter.destination)|\(filter.tunnelEndpoint.map { "\($0)" } ?? "")"
+            guard seen.insert(key).inserted else { continue }
+            let origin = filter.origin
+            lines += ["", "Main Mode Filter #\(index + 1):", line("Source Address", filter.source, indent: 1),
+                      line("Destination Address", filter.tunnelEndpoint.map { "\($0)" } ?? "\(filter.destination)", indent: 1),
+                      line("Rule", "\(origin.rule.name) (\(origin.store) policy '\(origin.policy.name)')", indent: 1),
+                      line("Authentication", origin.rule.authenticationMethods.map { "\($0)" }.joined(separator: ", "), indent: 1)]
+            index += 1
+        }
+        if index == 0 { lines.append("No filters") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Quick Mode filters: every specific filter of the table in force, in precedence order.
+    func quickModeFilters() -> String {
+        var lines = title("Quick Mode Filters (specific)")
+        let filters = runtime.policy.decider.table.filters
+        for (index, filter) in filters.enumerated() {
+            let origin = filter.origin
+            lines += ["", "Quick Mode Filter #\(index + 1):", line("Source Address", filter.source, indent: 1),
+                      line("Destination Address", filter.destination, indent: 1),
+                      line("Protocol", filter.protocolNumber.map(String.init) ?? "ANY", indent: 1),
+                      line("Source Port", filter.sourcePort, indent: 1), line("Destination Port", filter.destinationPort, indent: 1),
+                      line("Action", "\(origin.filterAction.name) (\(filter.action.rawValue))", indent: 1),
+                      line("Tunnel Endpoint", filter.tunnelEndpoint.map { "\($0)" } ?? "none", indent: 1),
+                      line("Rule", "\(origin.rule.name) (\(origin.store) policy '\(origin.policy.name)')", indent: 1)]
+        }
+        if filters.isEmpty { lines.append("No filters") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,31 @@
+import Packet
+
+/// ESP that arrives on UDP 4500 reaches the agent as the datagram's payload; the SAD decodes
+/// whole packets (RFC 3948 §3.2: the receiver strips IP and UDP headers it has checked). This
+/// puts an IPv4 and a UDP header back in front of the payload, in the buffer's headroom, so the
+/// packet looks as it did on the wire. The UDP checksum is zero (allowed for ESP in UDP over
+/// IPv4, RFC 3948 §2.1); the SAD does not read it.
+enum UDPEncapsulationHeaders {
+    static let length = 28
+
+    static func restore(_ buffer: PacketBuffer, from source: IPAddress, port sourcePort: UInt16,
+                        to destination: IPAddress, port destinationPort: UInt16) throws(PacketError) {
+        guard case .v4(let from) = source, case .v4(let to) = destination else {
+            throw .invalid(field: "UDP-encapsulated ESP address family", offset: 0, value: 6)
+        }
+        let payload = buffer.count
+        guard payload + length <= 65_535 else { throw .invalid(field: "UDP-encapsulated ESP length", offset: 0, value: payload) }
+        let header = try buffer.prepend(length)
+        header.initializeMemory(as: UInt8.self, repeating: 0)
+        try buffer.setUInt8(0x45, at: 0)
+        try buffer.setUInt16(UInt16(payload + length), at: 2)
+        try buffer.setUInt8(64, at: 8)
+        try buffer.setUInt8(17, at: 9)
+        try buffer.setUInt32(from.value, at: 12)
+        try buffer.setUInt32(to.value, at: 16)
+        try IPLayout.updateIPv4Checksum(buffer, headerLength: 20)
+        try buffer.setUInt16(sourcePort, at: 20)
+        try buffer.setUInt16(destinationPort, at: 22)
+        try buffer.setUInt16(UInt16(payload + 8), at: 24)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+/// Puts the agent in the path of every packet the host sends or receives, with nftables and
+/// policy routing (Docs/datapath.md explains the choice and its failure behaviour):
+///
+/// - outbound: a `route` chain on the output hook marks every locally generated packet that is
+///   not the agent's own (socket mark `agentMark`) and not loopback; an `ip rule` sends marked
+///   packets to a table whose only route leads into the outbound TUN device. Behind it, a
+///   blackhole route: if the device ever vanishes, marked packets are dropped, not sent clear.
+/// - inbound: a `netdev` ingress chain on each Ethernet interface forwards every IP packet into
+///   the inbound TUN device (the agent reads it there, with the 14-byte Ethernet header the
+///   forward keeps), except what the agent's sockets take directly — ESP (protocol 50), IKE
+///   (UDP 500/4500) — and IPv6 neighbour discovery, which the link needs.
+/// - TCP's MSS is clamped in both directions so that ESP's overhead fits the path.
+///
+/// The rules are applied with `nft -f -` and `ip`, one atomic nftables transaction.
+public struct PacketSteering: Sendable, Equatable {
+    /// The mark of the agent's own sockets: their packets are never steered.
+    public var agentMark: UInt32 = 0x5741_0001
+    /// The mark that sends a packet to the outbound device.
+    public var steerMark: UInt32 = 0x5741_0002
+    /// The routing table (and rule priority) used for steering.
+    public var table: Int = 5741
+    public var outboundDevice = "ward-out"
+    public var inboundDevice = "ward-in"
+    /// nftables table name (two: `inet` and `netdev`).
+    public var nftTable = "ward"
+    /// Interfaces whose inbound traffic is steered (Ethernet-type: veth, eth…).
+    public var interfaces: [String]
+    /// MTU of the outbound device: room for ESP, UDP encapsulation and a tunnel header.
+    public var mtu = 1400
+
+    public init(interfaces: [String]) { self.interfaces = interfaces }
+
+    /// The TCP MSS that fits `mtu` (IPv4 header 20 + TCP 20; IPv6 is 20 more and is clamped
+    /// by the kernel's own PMTU handling).
+    public var mss: Int { mtu - 40 }
+
+    /// The nftables ruleset, for `nft -f -`.
+    public var ruleset: String {
+        var text = """
+            table inet \(nftTable)
+            delete table inet \(nftTable)
+            table inet \(nftTable) {
+              chain output {
+                type route hook output priority mangle; policy accept;
+                meta mark \(hex(agentMark)) accept
+                oifname "lo" accept
+                tcp flags syn tcp option maxseg size set \(mss)
+                meta mark set \(hex(steerMark))
+              }
+            }
+            table netdev \(nftTable)
+            delete table netdev \(nftTable)
+
+            """
+        text += "table netdev \(nftTable) {\n"
+        for interface in interfaces {
+            text += """
+                  chain in-\(interface) {
+                    type filter hook ingress device "\(interface)" priority 0; policy accept;
+                    meta protocol != { ip, ip6 } accept
+                    meta l4proto esp accept
+                    udp dport { 500, 4500 } accept
+                    icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } accept
+                    tcp flags syn tcp option maxseg size set \(mss)
+                    fwd to "\(inboundDevice)"
+                  }
+
+                """
+        }
+        return text + "}\n"
+    }
+
+    /// Installs the devices' addressing, routes, rules and the ruleset. Throws naming the
+    /// command that failed and what it printed.
+    public func install() throws(SteeringError) {
+        for device in [outboundDevice, inboundDevice] {
+            run(ignoringFailure: "/usr/sbin/ip", ["link", "set", device, "addrgenmode", "none"])
+            try run("/usr/sbin/ip", ["link", "set", device, "up", "mtu", String(mtu)])
+        }
+        // Inbound packets arrive "on" the inbound TUN device, which has no address: the kernel's
+        // reverse-path filter drops everything on an address-less device (strict or loose), so
+        // it is off there. The effective value is the larger of `all` and the device's, so
+        // `all` goes to 0 as well; every other interface keeps its own setting (systemd and
+        // Debian set each one, not just `all`). Neither device gets an IPv6 link-local address:
+        // they send nothing of their own.
+        for (key, value) in [("net.ipv4.conf.\(inboundDevice).rp_filter", "0"), ("net.ipv4.conf.all.rp_filter", "0"),
+                             ("net.ipv4.conf.\(inboundDevice).accept_local", "1")] {
+            writeSysctl(key, value)
+        }
+        for family in ["-4", "-6"] {
+            run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(table)])
+            try run("/usr/sbin/ip", [family, "rule", "add", "priority", String(table), "fwmark", hex(steerMark), "lookup", String(table)])
+            try run("/usr/sbin/ip", [family, "route", "replace", "default", "dev", outboundDevice, "table", String(table)])
+            try run("/usr/sbin/ip", [family, "route", "replace", "blackhole", "default", "metric", "4294967295", "table", String(table)])
+        }
+        try run("/usr/sbin/nft", ["-f", "-"], input: ruleset)
+    }
+
+    /// Removes the ruleset, rules and routes (an orderly stop; the devices go with the agent).
+    public func uninstall() {
+        run(ignoringFailure: "/usr/sbin/nft", ["delete", "table", "inet", nftTable])
+        run(ignoringFailure: "/usr/sbin/nft", ["delete", "table", "netdev", nftTable])
+        for family in ["-4", "-6"] {
+            run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(table)])
+            run(ignoringFailure: "/usr/sbin/ip", [family, "route", "flush", "table", String(table)])
+        }
+    }
+
+    /// Ethernet-type interfaces that are up, except loopback and Ward's own devices
+    /// (/sys/class/net/*/type is 1 for ARPHRD_ETHER).
+    public static func ethernetInterfaces(sysfs: String = "/sys/class/net") -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: sysfs)) ?? []
+        return names.sorted().filter { name in
+            let type = (try? String(contentsOfFile: "\(sysfs)/\(name)/type", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            return type == "1"
+        }
+    }
+
+    private func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+
+    private func writeSysctl(_ key: String, _ value: String) {
+        let path = "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/")
+        try? value.write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    private func run(ignoringFailure tool: String, _ arguments: [String]) {
+        try? run(tool, arguments)
+    }
+
+    private func run(_ tool: String, _ arguments: [String], input: String? = nil) throws(SteeringError) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let output = Pipe(), stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = stdin
+        do { try process.run() } catch { throw SteeringError(command: ([tool] + arguments).joined(separator: " "), output: "\(error)") }
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try? stdin.fileHandleForWriting.close()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw SteeringError(command: ([tool] + arguments).joined(separator: " "), output: printed.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+}
+
+/// A steering command that failed: the command line and what it printed.
+public struct SteeringError: Error, Sendable, CustomStringConvertible {
+    public var command: String
+    public var output: String
+    public var description: String { "\(command): \(output)" }
+}

@@ -1,0 +1,44 @@
+// wardd: the Ward IPsec agent. Loads the effective policy from the stores, puts the userspace
+// datapath in the path of every packet (Docs/datapath.md), negotiates SAs with IKE, and answers
+// `ward ipsec dynamic` on its control socket. Runs in the foreground; systemd supervises it
+// (packaging/wardd.service). Logs go to stderr, one key=value line per event.
+import Agent
+import ArgumentParser
+import Foundation
+
+@main
+struct Wardd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wardd",
+        abstract: "The Ward IPsec agent: enforces the assigned policy on every packet, negotiates with IKE.")
+
+    @Option(help: "Policy database (default: $WARD_STORE or /var/lib/ward/policy.db).")
+    var store: String?
+    @Option(help: "Control socket (default: /run/ward/ward.sock).")
+    var socket: String = "/run/ward/ward.sock"
+    @Option(help: "Saved `set config` values (default: /var/lib/ward/config.json).")
+    var config: String = "/var/lib/ward/config.json"
+    @Option(help: "Comma-separated interfaces whose inbound traffic is decided (default: every Ethernet interface).")
+    var interfaces: String?
+    @Flag(help: "Stay in the foreground (wardd always does; accepted for systemd units and tests).")
+    var foreground = false
+    @Flag(help: "Log debug detail.")
+    var verbose = false
+
+    func run() throws {
+        umask(0o077)
+        guard geteuid() == 0 else { throw ValidationError("wardd needs root (TUN devices, raw sockets, nftables)") }
+        var configuration = AgentConfiguration()
+        configuration.storePath = store ?? ProcessInfo.processInfo.environment["WARD_STORE"] ?? "/var/lib/ward/policy.db"
+        configuration.socketPath = socket
+        configuration.configPath = config
+        configuration.interfaces = interfaces.map { $0.split(separator: ",").map(String.init) }
+        let log = Log(minimum: verbose ? .debug : .info)
+        do {
+            try AgentRuntime(configuration: configuration, log: log).run()
+        } catch {
+            log(.error, "startup failed", ["reason": error])
+            throw ExitCode(1)
+        }
+    }
+}
