@@ -186,10 +186,7 @@ public final class AgentRuntime: PacketSink {
 
     private func everySecond(_ now: Double) {
         let lifetimes = datapath.tick(now: now)
-        for request in lifetimes.rekeys {
-            log(.info, "rekey", ["peer": request.peer, "selector": request.selector])
-            acquire(request, now: now)
-        }
+        for request in lifetimes.rekeys { acquire(request, now: now) }
         for spi in lifetimes.expired { perform(engine.delete(inboundSPI: spi, now: now)) }
         let current = SystemConfiguration.read()
         if current != machine {
@@ -230,7 +227,7 @@ public final class AgentRuntime: PacketSink {
     // MARK: IKE
 
     func acquire(_ request: AcquireRequest, now: Double) {
-        log(.info, "acquire", ["peer": request.peer, "selector": request.selector])
+        log(.info, request.rekey ? "rekey" : "acquire", ["peer": request.peer, "selector": request.selector])
         policy.negotiationStarted(with: request.peer, now: now)
         perform(engine.acquire(request.selector, local: request.local, peer: request.peer, now: now))
     }
@@ -269,8 +266,12 @@ public final class AgentRuntime: PacketSink {
                 case .mainModeEstablished(let peer, let cookies, let transform):
                     policy.peerAnswered(peer)
                     log(.notice, "main mode SA established", ["peer": peer, "cookies": cookies, "transform": transform])
-                default:
-                    log(.info, "ike", ["event": event])
+                case .natDetected(let peer, let localBehindNAT, let peerBehindNAT):
+                    log(.notice, "NAT detected", ["peer": peer, "local_behind_nat": localBehindNAT, "peer_behind_nat": peerBehindNAT])
+                case .peerDeleted(let peer, let spi):
+                    log(.info, "peer sent delete", ["peer": peer, "spi": spi.map(hex) ?? "ISAKMP SA"])
+                case .notified(let peer, let type):
+                    log(.info, "peer notified", ["peer": peer, "type": type])
                 }
             }
         }

@@ -17,6 +17,8 @@ public struct AcquireRequest: Equatable, Sendable {
     public var selector: TrafficSelector
     public var local: IPAddress
     public var peer: IPAddress
+    /// An SA for this selector exists and reached its soft lifetime.
+    public var rekey = false
 }
 
 /// The userspace IPsec driver: every packet the host sends or receives passes here, is decided
@@ -89,7 +91,7 @@ public final class Datapath {
                 transmit(buffer, to: entry.peer)
                 if event == .soft, !entry.rekeyRequested {
                     table[index].rekeyRequested = true
-                    return AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer)
+                    return AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer, rekey: true)
                 }
                 return nil
             } catch {
@@ -159,7 +161,7 @@ public final class Datapath {
             return
         }
         guard policy.ruling(packet, direction: .inbound, protected: true, now: now).verdict == .permit else {
-            counters.inboundPolicyMismatch += 1
+            counters.inboundBlocked += 1
             return
         }
         counters.inboundProtected += 1
@@ -207,7 +209,7 @@ public final class Datapath {
             switch entry.outbound.lifetimeEvent(now: now) {
             case .soft where !entry.rekeyRequested:
                 table[index].rekeyRequested = true
-                rekeys.append(AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer))
+                rekeys.append(AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer, rekey: true))
             case .hard:
                 expired.append(entry.inboundSPI)
             default:

@@ -49,17 +49,19 @@ public final class UnixControlSocket {
         setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var credentials = PeerCredentials()
         var length = socklen_t(MemoryLayout<PeerCredentials>.size)
-        guard getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0, credentials.uid == 0 else {
-            let connection = ControlConnection(descriptor: client, request: Data())
-            connection.respond(refusal)
-            return nil
-        }
+        let isRoot = getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 && credentials.uid == 0
         var request = Data()
         var chunk = [UInt8](repeating: 0, count: 4096)
         while request.count <= maxRequest, !request.contains(UInt8(ascii: "\n")) {
             let count = read(client, &chunk, chunk.count)
             guard count > 0 else { break }
             request.append(contentsOf: chunk[0..<count])
+        }
+        // The request is read before a refusal too: closing on unread bytes would reset the
+        // connection and the client would never see why.
+        guard isRoot else {
+            ControlConnection(descriptor: client, request: Data()).respond(refusal)
+            return nil
         }
         return ControlConnection(descriptor: client, request: request.count > maxRequest ? Data() : request)
     }
@@ -84,7 +86,7 @@ public final class UnixControlSocket {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         guard withAddress(path, { connect(descriptor, $0, $1) }) == 0 else { throw SocketError("connect \(path)") }
         let line = Array((request + "\n").utf8)
-        guard write(descriptor, line, line.count) == line.count else { throw SocketError("write \(path)") }
+        guard send(descriptor, line, line.count, Int32(MSG_NOSIGNAL)) == line.count else { throw SocketError("write \(path)") }
         var answer = Data()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
