@@ -59,6 +59,8 @@ let package = Package(
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "TestSupport"]),
         .testTarget(name: "IKETests", dependencies: ["IKE", "ESP", "Filtering", "Packet", "Policy", "Transforms", "TestSupport", "ward-ike-peer"], exclude: ["Oracles"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe", "TestSupport"], exclude: ["Oracles"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "ESP", "Filtering", "IKE", "Packet", "Policy", "Transforms", "TestSupport",
+                                                       "ward", "wardd"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],

@@ -25,7 +25,7 @@ public final class AgentRuntime: PacketSink {
     let configuration: AgentConfiguration
     let log: Log
     public let policy = RunningPolicy()
-    lazy var datapath = Datapath(policy: policy, sink: self)
+    lazy var datapath = Datapath(policy: policy, sink: self, sourceAddress: SourceAddress.toward)
     lazy var engine = IKEEngine(policy: RunningPolicyProvider(policy))
     let loader: PolicyLoader
     var machine = SystemConfiguration.read()

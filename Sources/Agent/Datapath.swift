@@ -52,11 +52,16 @@ public final class Datapath {
     private unowned let sink: PacketSink
     /// Scratch buffer for flushing held packets.
     private let flushBuffer = PacketBuffer()
+    /// This host's address towards a tunnel endpoint (the routing table's choice); IKE speaks
+    /// from it. Injected: the agent asks the kernel, tests answer themselves.
+    private let sourceAddress: (IPAddress) -> IPAddress?
 
-    public init(policy: RunningPolicy, sink: PacketSink, ivSource: IVSource = RandomIVSource()) {
+    public init(policy: RunningPolicy, sink: PacketSink, ivSource: IVSource = RandomIVSource(),
+                sourceAddress: @escaping (IPAddress) -> IPAddress? = { _ in nil }) {
         self.policy = policy
         self.sink = sink
         self.ivSource = ivSource
+        self.sourceAddress = sourceAddress
     }
 
     // MARK: outbound
@@ -107,7 +112,10 @@ public final class Datapath {
         counters.queueDropped += queue.overflowDrops - before
         guard first else { return nil }
         counters.acquires += 1
-        return AcquireRequest(selector: Self.selector(for: packet, filter: filter), local: packet.source, peer: peer)
+        // Transport mode speaks IKE between the two hosts; a tunnel from this host's address
+        // towards the endpoint.
+        let local = filter?.tunnelEndpoint.flatMap(sourceAddress) ?? packet.source
+        return AcquireRequest(selector: Self.selector(for: packet, filter: filter), local: local, peer: peer)
     }
 
     /// What to negotiate for a packet: a tunnel rule's filter subnets; in transport mode the

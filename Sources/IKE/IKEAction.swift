@@ -24,6 +24,15 @@ public struct NegotiatedSAPair: Sendable {
     public var outbound: SAParameters
     /// What was agreed, for the monitor.
     public var transform: QuickModeTransform
+
+    public init(selector: TrafficSelector, peer: NATDetection.Endpoint, inbound: SAParameters, outbound: SAParameters,
+                transform: QuickModeTransform) {
+        self.selector = selector
+        self.peer = peer
+        self.inbound = inbound
+        self.outbound = outbound
+        self.transform = transform
+    }
 }
 
 /// What happened, for the log and the monitor. Texts never contain key material.

@@ -1,0 +1,31 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Two `wardd` agents in network namespaces enforce a netsh policy on real traffic
+/// (Tests/Agent/agent-interop.sh): ESP between them, block, permit, unruled hosts, counters,
+/// bad input, control socket refusals, a store that fails to load, a peer restart, rekeying.
+final class AgentInteropTests: XCTestCase {
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Agent")
+    static var binaries: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
+
+    func run(_ script: String, expectedPasses: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        guard geteuid() == 0 else { throw XCTSkip("the agent tests need root (network namespaces, TUN, nftables)") }
+        for tool in ["/usr/sbin/nft", "/usr/sbin/ip", "/usr/bin/tshark", "/usr/bin/dumpcap", "/usr/bin/python3", "/usr/bin/setpriv"] {
+            guard FileManager.default.isExecutableFile(atPath: tool) else { throw XCTSkip("the agent tests need \(tool) (scripts/setup.sh installs it)") }
+        }
+        guard FileManager.default.isReadableFile(atPath: "/dev/net/tun") else { throw XCTSkip("the agent needs /dev/net/tun") }
+        for binary in ["ward", "wardd"] where !FileManager.default.isExecutableFile(atPath: Self.binaries.appendingPathComponent(binary).path) {
+            throw XCTSkip("\(binary) was not built next to the tests (\(Self.binaries.path))")
+        }
+        let (output, status) = try Subprocess.run(Self.scripts.appendingPathComponent(script).path, [Self.binaries.path])
+        let results = output.split(separator: "\n").filter { $0.hasPrefix("PASS") || $0.hasPrefix("FAIL") || $0.hasPrefix("==") || $0.contains("interop:") }
+        print(results.joined(separator: "\n"))
+        XCTAssertEqual(status, 0, output, file: file, line: line)
+        XCTAssertEqual(results.filter { $0.hasPrefix("PASS") }.count, expectedPasses, output, file: file, line: line)
+    }
+
+    func testWardAgentsProtectTrafficBetweenThem() throws {
+        try run("agent-interop.sh", expectedPasses: 55)
+    }
+}
