@@ -12,7 +12,7 @@
 #   bc              arithmetic in the benchmark script
 #   strongswan-charon, strongswan-swanctl, libcharon-extra-plugins (kernel-libipsec),
 #   libstrongswan-standard-plugins (openssl): strongSwan's charon, the IKEv1 interop peer
-#   nftables        the NAT router of the NAT-traversal interop case
+#   nftables        wardd's packet steering, and the NAT router of the NAT-traversal cases
 set -euo pipefail
 packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark user-mode-linux kmod iputils-ping iproute2 sqlite3 util-linux bc
           strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins nftables)

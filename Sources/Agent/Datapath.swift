@@ -50,6 +50,8 @@ public final class Datapath {
     @exclusivity(unchecked) public private(set) var counters = DatapathCounters()
     private let ivSource: IVSource
     private unowned let sink: PacketSink
+    /// The traffic counters of pairs already removed: the totals count from the agent's start.
+    private var retired = IPsecStatistics()
     /// Scratch buffer for flushing held packets.
     private let flushBuffer = PacketBuffer()
     /// This host's address towards a tunnel endpoint (the routing table's choice); IKE speaks
@@ -197,6 +199,8 @@ public final class Datapath {
     /// Removes a pair IKE deleted (peer's Delete, expiry, restart).
     public func remove(inboundSPI: UInt32) {
         if let entry = table.remove(inboundSPI: inboundSPI) {
+            retired.add(entry.outbound.statistics)
+            retired.add(entry.inbound.statistics)
             let parameters = entry.inbound.parameters
             sad.remove(spi: parameters.spi, destination: parameters.destination, securityProtocol: parameters.securityProtocol)
         }
@@ -227,6 +231,26 @@ public final class Datapath {
         }
         for spi in expired { remove(inboundSPI: spi) }
         return (rekeys, expired)
+    }
+
+    /// The IPsec driver statistics since the agent started (reference f.2): bytes and packets
+    /// sent from every SA, live or removed; packets received and every rejection from the SAD,
+    /// which sees each inbound packet once, attributable to an SA or not.
+    public var totalStatistics: IPsecStatistics {
+        var total = retired
+        for entry in table.entries {
+            total.add(entry.outbound.statistics)
+            total.add(entry.inbound.statistics)
+        }
+        let received = sad.statistics
+        total.packetsReceived = received.packetsReceived
+        total.badSPIPackets = received.badSPIPackets
+        total.packetsNotDecrypted = received.packetsNotDecrypted
+        total.packetsNotAuthenticated = received.packetsNotAuthenticated
+        total.packetsWithReplayDetection = received.packetsWithReplayDetection
+        total.malformedPackets = received.malformedPackets
+        total.dummyPacketsDropped = received.dummyPacketsDropped
+        return total
     }
 
     /// Installed pairs (for the monitor).

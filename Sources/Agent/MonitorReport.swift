@@ -12,7 +12,7 @@ struct MonitorReport {
 
     private func title(_ text: String) -> [String] { [text, String(repeating: "-", count: text.count)] }
     private func line(_ label: String, _ value: Any, indent: Int = 0) -> String {
-        String(repeating: " ", count: indent) + label.padding(toLength: 28 - indent, withPad: " ", startingAt: 0) + ": \(value)"
+        String(repeating: " ", count: indent) + label.padding(toLength: 32 - indent, withPad: " ", startingAt: 0) + ": \(value)"
     }
 
     /// `srcaddr`/`dstaddr` narrowing (mmsas, qmsas): nil when not given.
@@ -71,11 +71,7 @@ struct MonitorReport {
     func ipsecStatistics() -> String {
         let datapath = runtime.datapath
         let pairs = datapath.securityAssociations
-        var total = datapath.sad.statistics
-        for pair in pairs {
-            total.add(pair.outbound)
-            total.add(pair.inbound)
-        }
+        let total = datapath.totalStatistics
         var lines = title("IPSec Quick Mode Statistics")
         lines += [line("Active Security Associations", pairs.count), line("Offloaded Security Associations", 0),
                   line("Pending Key Operations", runtime.engine.statistics.activeAcquire),

@@ -126,6 +126,8 @@ pair_case() {
   pings $A 10.77.1.2 5 > /dev/null
   check "$name: show stats: 5 echo requests = A's Outbound Protected +5" [ $(( $(counter a "Outbound Protected") - out_a )) = 5 ]
   check "$name: show stats: B's Inbound Protected +5" [ $(( $(counter b "Inbound Protected") - in_b )) = 5 ]
+  check "$name: show stats: B's Packets Received matches what A's SA sent" \
+    [ "$(counter b "Packets Received")" = "$(dyn a show qmsas | awk -F': ' '/Packets Sent/ { sum += $2 } END { print sum }')" ]
   check "$name: 20 MB TCP transfer arrives intact (SHA-256)" transfer 20000000 9000
   nsx $A python3 "$here/traffic.py" listen 10.77.1.1 23 5 &
   local listener=$! blocked

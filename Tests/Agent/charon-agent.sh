@@ -73,16 +73,19 @@ finish() {
   kill $(ps -o pid= --ppid "$watchdog" 2>/dev/null) "$watchdog" 2>/dev/null
 }
 trap finish EXIT
-trap 'exit 130' INT TERM
+trap 'echo "interrupted; logs and captures in $OUT"; exit 130' INT TERM
 trap 'fail "deadline" "the run took more than $deadline s; logs in $OUT"; exit $((failures > 0 ? failures : 1))' USR1
 
-# IPv6 off: no link-local chatter (MLD, router solicitations) on the wire, only what is tested.
 base_ns() {
   ip netns add "$1"
   nsx "$1" ip link set lo up
-  nsx "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-    net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  nsx "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 }
+
+# IPv6 off on the links, before they come up: no link-local chatter (MLD, router solicitations)
+# on the wire, only what is tested. Per interface: wardd cannot start where IPv6 is off by
+# default (its `ip -6 route ... dev ward-out` fails on a TUN device without IPv6).
+no_ipv6() { nsx "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"; }
 
 # topology NAT: Ward in W (10.77.0.1; behind the router N at 10.77.10.1 when NAT=1), charon in C
 # (10.77.0.2). Ward's route to charon's subnet takes 10.77.1.1 as source, so that every socket
@@ -115,6 +118,8 @@ table ip wardnat {
 NFT
     WARD=10.77.10.1 GATEWAY=10.77.10.254
   fi
+  if [ "$nat" = 0 ]; then no_ipv6 $W wv; no_ipv6 $C cv
+  else no_ipv6 $W wv; no_ipv6 $N nw; no_ipv6 $N nc; no_ipv6 $C cv; fi
   nsx $W ip addr add 10.77.1.1/32 dev lo
   nsx $C ip addr add 10.77.0.2/24 dev cv
   nsx $C ip addr add 10.77.2.1/32 dev lo
@@ -301,7 +306,7 @@ run_case() {
   local qmsas; qmsas=$(dyn show qmsas 2>&1)
   echo "$qmsas" > "$OUT/$name.qmsas"
   if grep -q "Quick Mode SA #1" <<<"$qmsas"; then
-    pass "$name: show qmsas lists Quick Mode SA #1 ($(grep -m1 -E '^ *(Mode|Encapsulation) ' <<<"$qmsas" | tr -s ' '); $(grep -m1 -E '^ *Encapsulation ' <<<"$qmsas" | sed 's/^ *//' | tr -s ' '))"
+    pass "$name: show qmsas lists Quick Mode SA #1 ($(grep -m1 -E '^ *Mode ' <<<"$qmsas" | sed 's/^ *//' | tr -s ' '); $(grep -m1 -E '^ *Encapsulation ' <<<"$qmsas" | sed 's/^ *//' | tr -s ' '))"
   else
     fail "$name: show qmsas" "no Quick Mode SA #1: $(head -3 <<<"$qmsas" | tr '\n' ' ')"
   fi
@@ -335,7 +340,7 @@ run_case() {
   [ -z "$errors" ] && pass "$name: show stats: no ESP errors, mismatches, drops or send failures" || fail "$name: show stats" "$errors"
 
   if grep -q 'event=quick mode SA installed.*udp=true' "$OUT/$name.wardd.log"; then
-    pass "$name: wardd installed the SA in UDP ($(grep -m1 -o 'event=quick mode SA installed.*' "$OUT/$name.wardd.log" | cut -c1-160))"
+    pass "$name: wardd installed the SA in UDP ($(grep -m1 -o 'transform="[^"]*"' "$OUT/$name.wardd.log"))"
   else
     fail "$name: wardd SA" "no 'quick mode SA installed ... udp=true' in the log: $(grep -m1 -o 'event=quick mode SA installed.*' "$OUT/$name.wardd.log")"
   fi
@@ -389,7 +394,7 @@ run_case() {
   else
     fail "$name: delete" "charon's log has no 'received DELETE for ESP CHILD_SA'"
   fi
-  echo "   ($name: $(( $(date +%s) - t0 )) s)"
+  echo "== $name: $(( $(date +%s) - t0 )) s"
   cleanup
 }
 
@@ -401,8 +406,8 @@ for c in "${cases[@]}"; do
     *) fail "unknown case $c" "expected ward-initiates, charon-initiates or nat" ;;
   esac
 done
-if [ $failures = 0 ] && [ -z "${WARD_CHARON_AGENT_KEEP:-}" ]; then
-  rm -rf "$OUT"
+if [ $failures = 0 ]; then
+  if [ -z "${WARD_CHARON_AGENT_KEEP:-}" ]; then rm -rf "$OUT"; else echo "output kept in $OUT"; fi
   echo "charon agent interop: all checks passed ($SECONDS s)"
 else
   echo "charon agent interop: $failures failure(s) ($SECONDS s); logs and captures in $OUT"

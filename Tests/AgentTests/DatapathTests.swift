@@ -111,6 +111,20 @@ final class DatapathTests: XCTestCase {
         XCTAssertEqual(datapath.counters.inboundBlocked, 1)
     }
 
+    func testTotalsCountEachPacketOnceAndOutliveRemovedPairs() throws {
+        let pair = saPair()
+        try datapath.install(pair.ours, now: 0)
+        datapath.receiveProtected(try fromPeer(ipv4(peer, me, protocolNumber: 1), pair: pair.theirs))
+        _ = datapath.send(ipv4(me, peer, protocolNumber: 1))
+        var total = datapath.totalStatistics
+        XCTAssertEqual([total.packetsReceived, total.packetsSent], [1, 1])
+        let bytes = total.confidentialBytesReceived
+        XCTAssertGreaterThan(bytes, 0)
+        datapath.remove(inboundSPI: 0x1000)
+        total = datapath.totalStatistics
+        XCTAssertEqual([total.packetsReceived, total.packetsSent, total.confidentialBytesReceived], [1, 1, bytes], "cumulative since start")
+    }
+
     func testUnknownSPIAndGarbageAreCountedNotDelivered() throws {
         var esp = ipv4(peer, me, protocolNumber: 50, payload: [0xDE, 0xAD, 0xBE, 0xEF, 0, 0, 0, 1] + Array(repeating: 7, count: 48))
         datapath.receiveProtected(esp)
