@@ -37,6 +37,7 @@ public final class AgentRuntime: PacketSink {
     private var inboundDevice: TunDevice!
     private var rawESP: RawIPSocket!
     private var rawSend4: RawIPSocket!
+    private var rawSend6: RawIPSocket?
     private var ikeSockets: [UDPSocket] = []
     private var control: UnixControlSocket!
     private let buffer = PacketBuffer()
@@ -78,6 +79,7 @@ public final class AgentRuntime: PacketSink {
             inboundDevice = try TunDevice(name: steering.inboundDevice)
             rawESP = try RawIPSocket(receiving: 50, mark: steering.agentMark)
             rawSend4 = try RawIPSocket(receiving: nil, mark: steering.agentMark)
+            rawSend6 = try? RawIPSocket(receiving: nil, mark: steering.agentMark, ipv6: true)
             control = try UnixControlSocket(path: configuration.socketPath)
             for case .v4(let address) in machine.localAddresses {
                 ikeSockets.append(try UDPSocket(address: .v4(address), port: 500, mark: steering.agentMark))
@@ -282,8 +284,8 @@ public final class AgentRuntime: PacketSink {
     // MARK: PacketSink
 
     public func transmit(_ packet: UnsafeRawBufferPointer, to destination: IPAddress) -> Bool {
-        guard destination.isIPv4 else { return false }  // IPv6 transmission: a later release
-        return rawSend4.send(packet, to: destination)
+        if destination.isIPv4 { return rawSend4.send(packet, to: destination) }
+        return rawSend6?.send(packet, to: destination) ?? false
     }
 
     public func deliver(_ packet: UnsafeRawBufferPointer) -> Bool {

@@ -10,7 +10,7 @@ import Foundation
 /// - inbound: a `netdev` ingress chain on each Ethernet interface forwards every IP packet into
 ///   the inbound TUN device (the agent reads it there, with the 14-byte Ethernet header the
 ///   forward keeps), except what the agent's sockets take directly — ESP (protocol 50), IKE
-///   (UDP 500/4500) — and IPv6 neighbour discovery, which the link needs.
+///   (UDP 500/4500) — and IPv6 neighbour discovery and MLD, which the link needs (both ways).
 /// - TCP's MSS is clamped in both directions so that ESP's overhead fits the path.
 ///
 /// The rules are applied with `nft -f -` and `ip`, one atomic nftables transaction.
@@ -46,6 +46,7 @@ public struct PacketSteering: Sendable, Equatable {
                 type route hook output priority mangle; policy accept;
                 meta mark \(hex(agentMark)) accept
                 oifname "lo" accept
+                icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect, mld-listener-report, mld2-listener-report } accept
                 tcp flags syn tcp option maxseg size set \(mss)
                 meta mark set \(hex(steerMark))
               }
@@ -62,7 +63,7 @@ public struct PacketSteering: Sendable, Equatable {
                     meta protocol != { ip, ip6 } accept
                     meta l4proto esp accept
                     udp dport { 500, 4500 } accept
-                    icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } accept
+                    icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect, mld-listener-query, mld-listener-report, mld2-listener-report } accept
                     tcp flags syn tcp option maxseg size set \(mss)
                     fwd to "\(inboundDevice)"
                   }

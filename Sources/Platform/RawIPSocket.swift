@@ -9,10 +9,10 @@ public final class RawIPSocket {
     public let descriptor: Int32
 
     /// A receiving socket for IPv4 `protocolNumber`, or a sending one (`protocolNumber` nil:
-    /// IPPROTO_RAW, header included).
-    public init(receiving protocolNumber: UInt8?, mark: UInt32) throws(SocketError) {
+    /// IPPROTO_RAW, header included — for IPv6 too when `ipv6`, where IPPROTO_RAW implies it).
+    public init(receiving protocolNumber: UInt8?, mark: UInt32, ipv6: Bool = false) throws(SocketError) {
         let proto = protocolNumber.map(Int32.init) ?? Int32(IPPROTO_RAW)
-        let descriptor = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), proto)
+        let descriptor = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), proto)
         guard descriptor >= 0 else { throw SocketError("raw socket for protocol \(proto)") }
         var value = mark
         guard setsockopt(descriptor, SOL_SOCKET, SO_MARK, &value, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
@@ -20,7 +20,7 @@ public final class RawIPSocket {
             close(descriptor)
             throw error
         }
-        if protocolNumber == nil {
+        if protocolNumber == nil && !ipv6 {
             var on: Int32 = 1
             setsockopt(descriptor, Int32(IPPROTO_IP), IP_HDRINCL, &on, socklen_t(MemoryLayout<Int32>.size))
         }
@@ -34,7 +34,7 @@ public final class RawIPSocket {
         buffer.fill { room in recv(descriptor, room.baseAddress, room.count, 0) } > 0
     }
 
-    /// Sends a complete IPv4 packet to `destination`.
+    /// Sends a complete IP packet (of the socket's family) to `destination`.
     @discardableResult
     public func send(_ packet: UnsafeRawBufferPointer, to destination: IPAddress) -> Bool {
         SocketAddress.with(destination, port: 0) { sendto(descriptor, packet.baseAddress, packet.count, 0, $0, $1) } == packet.count

@@ -59,6 +59,7 @@ topology() {
   ip link add v0 netns $A type veth peer name v0 netns $B
   nsx $A ip addr add 10.77.1.1/24 dev v0; nsx $A ip addr add 10.77.2.1/24 dev v0
   nsx $B ip addr add 10.77.1.2/24 dev v0; nsx $B ip addr add 10.77.2.2/24 dev v0
+  nsx $A ip -6 addr add fd77:1::1/64 dev v0 nodad; nsx $B ip -6 addr add fd77:1::2/64 dev v0 nodad
   nsx $A ip link set v0 up; nsx $B ip link set v0 up
 }
 
@@ -142,6 +143,7 @@ pair_case() {
   check "$name: port 8080 is permitted in the clear" grep -q open <(nsx $A python3 "$here/traffic.py" connect 10.77.1.2 8080)
   wait $listener
   check "$name: a host in no rule is reached in the clear" [ "$(pings $A 10.77.2.2 3)" = 3 ]
+  check "$name: IPv6 in no rule is reached in the clear (neighbour discovery passes)" [ "$(pings $A fd77:1::2 3)" = 3 ]
   [ "$extended" = yes ] && faults "$name"
   capture_stop
   local clear

@@ -338,9 +338,16 @@ run_case() {
     [ "${n:-0}" = 0 ] || errors="$errors $label=$n;"
   done
   [ -z "$errors" ] && pass "$name: show stats: no ESP errors, mismatches, drops or send failures" || fail "$name: show stats" "$errors"
+  # Each packet counted once: the IPsec totals agree with the datapath's own counters.
+  local stat; stat() { awk -F': ' -v label="$1" '{ sub(/ +$/, "", $1) } $1 == label { print $2; exit }' "$OUT/$name.stats"; }
+  if [ "$(stat "Packets Sent")" = "$(stat "Outbound Protected")" ] && [ "$(stat "Packets Received")" = "$(stat "Inbound Protected")" ]; then
+    pass "$name: show stats: IPsec Packets Sent/Received ($(stat "Packets Sent")/$(stat "Packets Received")) = Outbound/Inbound Protected"
+  else
+    fail "$name: show stats" "Packets Sent $(stat "Packets Sent") vs Outbound Protected $(stat "Outbound Protected"), Packets Received $(stat "Packets Received") vs Inbound Protected $(stat "Inbound Protected")"
+  fi
 
   if grep -q 'event=quick mode SA installed.*udp=true' "$OUT/$name.wardd.log"; then
-    pass "$name: wardd installed the SA in UDP ($(grep -m1 -o 'transform="[^"]*"' "$OUT/$name.wardd.log"))"
+    pass "$name: wardd installed the SA in UDP ($(grep -m1 'event=quick mode SA installed' "$OUT/$name.wardd.log" | grep -o 'transform="[^"]*".*'))"
   else
     fail "$name: wardd SA" "no 'quick mode SA installed ... udp=true' in the log: $(grep -m1 -o 'event=quick mode SA installed.*' "$OUT/$name.wardd.log")"
   fi

@@ -26,6 +26,6 @@ final class AgentInteropTests: XCTestCase {
     }
 
     func testWardAgentsProtectTrafficBetweenThem() throws {
-        try run("agent-interop.sh", expectedPasses: 57)
+        try run("agent-interop.sh", expectedPasses: 59)
     }
 }
