@@ -90,7 +90,14 @@ public struct PacketSteering: Sendable, Equatable {
                              ("net.ipv4.conf.\(inboundDevice).accept_local", "1")] {
             writeSysctl(key, value)
         }
-        for family in ["-4", "-6"] {
+        // A host whose new devices start without IPv6 (default.disable_ipv6=1) still gets its
+        // IPv6 traffic steered: IPv6 is switched on for the two devices. Only a kernel without
+        // IPv6 at all skips the IPv6 rules (it has no IPv6 traffic to steer).
+        let hasIPv6 = FileManager.default.fileExists(atPath: "/proc/sys/net/ipv6")
+        if hasIPv6 {
+            for device in [outboundDevice, inboundDevice] { writeSysctl("net.ipv6.conf.\(device).disable_ipv6", "0") }
+        }
+        for family in hasIPv6 ? ["-4", "-6"] : ["-4"] {
             run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(table)])
             try run("/usr/sbin/ip", [family, "rule", "add", "priority", String(table), "fwmark", hex(steerMark), "lookup", String(table)])
             try run("/usr/sbin/ip", [family, "route", "replace", "default", "dev", outboundDevice, "table", String(table)])

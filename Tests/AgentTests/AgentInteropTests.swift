@@ -28,4 +28,13 @@ final class AgentInteropTests: XCTestCase {
     func testWardAgentsProtectTrafficBetweenThem() throws {
         try run("agent-interop.sh", expectedPasses: 59)
     }
+
+    /// `wardd` and strongSwan's charon (userspace ESP, kernel-libipsec): tunnel mode in UDP 4500,
+    /// Ward initiating, charon initiating, and Ward behind an nftables NAT (Tests/Agent/charon-agent.sh).
+    func testWardAgentAndStrongSwanCarryTrafficBothWaysAndThroughNAT() throws {
+        for tool in ["/usr/lib/ipsec/charon", "/usr/sbin/swanctl"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw XCTSkip("the charon agent test needs \(tool) (scripts/setup.sh installs it)")
+        }
+        try run("charon-agent.sh", expectedPasses: 55)
+    }
 }
