@@ -28,12 +28,17 @@ extension AgentRuntime {
         case "show mmfilter": return ControlResponse(status: 0, output: report.mainModeFilters())
         case "show qmfilter": return ControlResponse(status: 0, output: report.quickModeFilters())
         case "show all":
-            return ControlResponse(status: 0, output: [report.configuration(), report.mainModeFilters(), report.quickModeFilters(),
+            return ControlResponse(status: 0, output: [report.configuration(), report.dynamicMainModePolicies(), report.dynamicQuickModePolicies(),
+                                                       report.dynamicRules(), report.mainModeFilters(), report.quickModeFilters(),
                                                        report.mainModeSAs(), report.quickModeSAs(), report.ikeStatistics(),
                                                        report.ipsecStatistics()].joined(separator: "\n"))
         case "set config":
             return setConfig(decoded.arguments)
+        case "show mmpolicy": return ControlResponse(status: 0, output: report.dynamicMainModePolicies())
+        case "show qmpolicy": return ControlResponse(status: 0, output: report.dynamicQuickModePolicies())
+        case "show rule": return ControlResponse(status: 0, output: report.dynamicRules())
         default:
+            if let response = handleDynamic(decoded.command.lowercased(), decoded.arguments, order: decoded.order) { return response }
             return ControlResponse(status: 1, output: "the agent does not know the command '\(decoded.command)'")
         }
     }

@@ -4,6 +4,7 @@ import Foundation
 import IKE
 import Packet
 import Platform
+import Policy
 
 /// Set by SIGTERM/SIGINT; the loop ends at its next turn.
 nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
@@ -28,6 +29,10 @@ public final class AgentRuntime: PacketSink {
     lazy var datapath = Datapath(policy: policy, sink: self, sourceAddress: SourceAddress.toward)
     lazy var engine = IKEEngine(policy: RunningPolicyProvider(policy))
     let loader: PolicyLoader
+    /// `ipsec dynamic` rules and policies: in memory only, compiled ahead of the stores.
+    var dynamic = DynamicPolicy()
+    /// The stores' policies as last read successfully (a store that cannot be read keeps these).
+    private var storeSnapshots: [PolicySnapshot] = []
     var machine = SystemConfiguration.read()
     var settings: AgentSettings
     let startedAt = Date()
@@ -205,25 +210,44 @@ public final class AgentRuntime: PacketSink {
     /// store that cannot be read or a policy that cannot be compiled leaves the running table
     /// as it is, and is reported once.
     func reloadPolicy(force: Bool) {
-        let polling = 180.0 * 60
-        guard force || loader.shouldReload(now: now, pollingInterval: polling) else { return }
+        let polling = Double(storeSnapshots.map(\.policy.pollingIntervalMinutes).min() ?? IPsecPolicy.defaultPollingIntervalMinutes) * 60
+        guard loader.shouldReload(now: now, pollingInterval: polling) || force else { return }
+        let previous = storeSnapshots
         do {
-            let snapshots = try loader.snapshots()
-            try policy.update(snapshots, addresses: machine)
-            let names = snapshots.map { "\($0.policy.name) (\($0.store))" }
-            let summary = names.isEmpty ? "no policy assigned" : names.joined(separator: ", ")
-            if summary != policySummary || force {
-                log(.notice, "policy applied", ["policies": summary, "filters": policy.decider.table.filters.count, "generation": policy.generation])
-            }
-            policySummary = summary
-            lastCompileProblem = nil
+            storeSnapshots = try loader.snapshots()
         } catch {
-            let problem = "\(error)"
-            if problem != lastCompileProblem {
-                log(.error, "policy not applied; the running table stays", ["reason": problem])
-                lastCompileProblem = problem
-            }
+            report("\(error)")
+            return
         }
+        if let problem = applyPolicy() {
+            storeSnapshots = previous
+            report(problem)
+        }
+    }
+
+    private func report(_ problem: String) {
+        if problem != lastCompileProblem {
+            log(.error, "policy not applied; the running table stays", ["reason": problem])
+            lastCompileProblem = problem
+        }
+    }
+
+    /// Compiles the dynamic rules and the stores' policies into a new table and swaps it in;
+    /// returns why not when it does not compile (the running table then stays).
+    func applyPolicy() -> String? {
+        let snapshots = dynamic.snapshots() + storeSnapshots
+        do {
+            try policy.update(snapshots, addresses: machine)
+        } catch {
+            return "\(error)"
+        }
+        var names = storeSnapshots.map { "\($0.policy.name) (\($0.store))" }
+        if !dynamic.rules.isEmpty { names.insert("\(dynamic.rules.count) dynamic rule(s)", at: 0) }
+        let summary = names.isEmpty ? "no policy assigned" : names.joined(separator: ", ")
+        log(.notice, "policy applied", ["policies": summary, "filters": policy.decider.table.filters.count, "generation": policy.generation])
+        policySummary = summary
+        lastCompileProblem = nil
+        return nil
     }
 
     // MARK: IKE

@@ -5,10 +5,13 @@ import Foundation
 public struct ControlRequest: Codable, Sendable, Equatable {
     public var command: String
     public var arguments: [String: String]
+    /// The tags in the order they were typed (kerberos/psk/rootca: order of preference).
+    public var order: [String]
 
-    public init(command: String, arguments: [String: String] = [:]) {
+    public init(command: String, arguments: [String: String] = [:], order: [String] = []) {
         self.command = command
         self.arguments = arguments
+        self.order = order
     }
 
     public var encoded: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }

@@ -3,6 +3,7 @@ import Filtering
 import Foundation
 import IKE
 import Packet
+import Policy
 
 /// The `ipsec dynamic show` views, laid out as netsh prints them: a title, a rule of dashes,
 /// then `Label : value` lines, one block per object (reference c.9, f.1–f.3).
@@ -64,6 +65,54 @@ struct MonitorReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    func dynamicMainModePolicies() -> String {
+        var lines = title("Main Mode Policies (dynamic)")
+        for policy in runtime.dynamic.mainModePolicies {
+            lines += ["", line("Policy Name", policy.name), line("Soft SA Expiration Time", policy.softSAExpiration),
+                      line("Main Mode Lifetime (min)", policy.isakmp.lifetimeMinutes),
+                      line("Quick Modes Per Main Mode", policy.isakmp.quickModesPerMainMode == 0 ? "unlimited" : String(policy.isakmp.quickModesPerMainMode)),
+                      line("Security Methods", policy.isakmp.securityMethods.map(\.description).joined(separator: " "))]
+        }
+        if runtime.dynamic.mainModePolicies.isEmpty { lines.append("No policies") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func dynamicQuickModePolicies() -> String {
+        var lines = title("Quick Mode Policies (dynamic)")
+        for policy in runtime.dynamic.quickModePolicies {
+            lines += ["", line("Policy Name", policy.name), line("Soft", policy.soft ? "yes" : "no"), line("PFS", policy.pfs ? "yes (main mode group)" : "no"),
+                      line("Security Methods", policy.securityMethods.map(\.description).joined(separator: " "))]
+        }
+        if runtime.dynamic.quickModePolicies.isEmpty { lines.append("No policies") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func dynamicRules() -> String {
+        var lines = title("Rules (dynamic)")
+        for (index, rule) in runtime.dynamic.rules.enumerated() {
+            let key = rule.key
+            lines += ["", "Rule #\(index + 1):", line("Source Address", key.source, indent: 1), line("Destination Address", key.destination, indent: 1),
+                      line("Protocol", key.protocolSelector, indent: 1), line("Source Port", key.sourcePort, indent: 1),
+                      line("Destination Port", key.destinationPort, indent: 1), line("Mirrored", key.mirrored ? "yes" : "no", indent: 1),
+                      line("Connection Type", key.connectionType.rawValue.uppercased(), indent: 1),
+                      line("Tunnel Endpoint", key.tunnelEndpoint.map { "\($0)" } ?? "none", indent: 1),
+                      line("Main Mode Policy", rule.mainModePolicy, indent: 1), line("Quick Mode Policy", rule.quickModePolicy ?? "none", indent: 1),
+                      line("Inbound Action", rule.actionInbound.rawValue, indent: 1), line("Outbound Action", rule.actionOutbound.rawValue, indent: 1),
+                      line("Authentication", rule.authentication.map(Self.authenticationText).joined(separator: ", "), indent: 1)]
+        }
+        if runtime.dynamic.rules.isEmpty { lines.append("No rules") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// An authentication method without its secret: a preshared key is never shown.
+    static func authenticationText(_ method: AuthenticationMethod) -> String {
+        switch method {
+        case .kerberos: "Kerberos"
+        case .preSharedKey: "Preshared key"
+        case .certificate(let ca): "Certificate (\(ca.name))"
+        }
+    }
+
     func ikeStatistics() -> String {
         (title("IKE Main Mode Statistics") + runtime.engine.statistics.named.map { line($0.0, $0.1) }).joined(separator: "\n") + "\n"
     }
@@ -107,7 +156,7 @@ struct MonitorReport {
             lines += ["", "Main Mode Filter #\(index + 1):", line("Source Address", filter.source, indent: 1),
                       line("Destination Address", filter.tunnelEndpoint.map { "\($0)" } ?? "\(filter.destination)", indent: 1),
                       line("Rule", "\(origin.rule.name) (\(origin.store) policy '\(origin.policy.name)')", indent: 1),
-                      line("Authentication", origin.rule.authenticationMethods.map { "\($0)" }.joined(separator: ", "), indent: 1)]
+                      line("Authentication", origin.rule.authenticationMethods.map(Self.authenticationText).joined(separator: ", "), indent: 1)]
             index += 1
         }
         if index == 0 { lines.append("No filters") }

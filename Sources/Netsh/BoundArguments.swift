@@ -65,6 +65,9 @@ struct BoundArguments {
 
     func keyword(_ name: String) -> Bool { keywords.contains(name) }
 
+    /// The tags given, in command-line order.
+    var orderedTags: [String] { values.flatMap { tag, entries in entries.map { ($0.index, tag) } }.sorted { $0.0 < $1.0 }.map(\.1) }
+
     func string(_ name: String) -> String? { values[name]?.first?.value }
 
     /// All values of a repeatable parameter with their token positions.

@@ -10,21 +10,26 @@ public struct ExtensionCommand {
     public var parameters: [ParameterSpec]
     public var summary: String
     public var remarks: [String]
+    /// Bare words accepted in place of a parameter (`all`).
+    public var keywords: [String]
     public var run: (NetshSession, ExtensionArguments) throws -> CommandOutput
 
     public init(context: [String], words: [String], parameters: [ParameterSpec], summary: String, remarks: [String] = [],
-                run: @escaping (NetshSession, ExtensionArguments) throws -> CommandOutput) {
+                keywords: [String] = [], run: @escaping (NetshSession, ExtensionArguments) throws -> CommandOutput) {
         self.context = context
         self.words = words
         self.parameters = parameters
         self.summary = summary
         self.remarks = remarks
+        self.keywords = keywords
         self.run = run
     }
 
     var spec: CommandSpec {
-        CommandSpec(words: words, parameters: parameters, summary: summary, remarks: remarks,
-                    run: { session, arguments in try run(session, ExtensionArguments(bound: arguments)) })
+        var spec = CommandSpec(words: words, parameters: parameters, summary: summary, remarks: remarks,
+                               run: { session, arguments in try run(session, ExtensionArguments(bound: arguments)) })
+        spec.keywords = keywords
+        return spec
     }
 }
 
@@ -34,6 +39,12 @@ public struct ExtensionArguments {
 
     /// The value given for `tag`, or nil.
     public func string(_ tag: String) -> String? { bound.string(tag) }
+
+    /// Whether the bare keyword was given (`all`).
+    public func keyword(_ name: String) -> Bool { bound.keyword(name) }
+
+    /// The tags given, in the order they were typed (an order of preference for some lists).
+    public var orderedTags: [String] { bound.orderedTags }
 
     /// The value of a required tag (binding already checked it is there).
     public func requiredString(_ tag: String) throws(NetshError) -> String { try bound.requiredString(tag) }
