@@ -25,7 +25,9 @@ nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
 public final class AgentRuntime: PacketSink {
     let configuration: AgentConfiguration
     let log: Log
-    public let policy = RunningPolicy()
+    /// The table in force. `ipsecexempt` is read once, at start (reference c.7: a change needs
+    /// a restart).
+    public private(set) lazy var policy = RunningPolicy(exemptions: (try? Exemptions(level: settings.ipsecexempt)) ?? .windows2003)
     lazy var datapath = Datapath(policy: policy, sink: self, sourceAddress: SourceAddress.toward)
     lazy var engine = IKEEngine(policy: RunningPolicyProvider(policy))
     let loader: PolicyLoader
