@@ -50,6 +50,7 @@ let package = Package(
         // Benchmarks: separate commands, not tests.
         .target(name: "MallocCounter"),
         .executableTarget(name: "ward-filter-bench", dependencies: ["Filtering", "Policy", "Packet"]),
+        .executableTarget(name: "ward-datapath-bench", dependencies: ["Agent", "ESP", "Filtering", "IKE", "Packet", "Policy", "Transforms", "MallocCounter"]),
         .executableTarget(name: "ward-esp-bench", dependencies: ["ESP", "Transforms", "Packet", "COpenSSL", "MallocCounter"]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Packet"]),
