@@ -193,6 +193,14 @@ import socket; s = socket.socket(socket.AF_UNIX); s.connect('$OUT/a.sock'); s.se
   check "$name: set config checks its value" grep -q "out of range" <(dyn a set config property=ipsecexempt value=9 2>&1)
   dyn a set config property=ikelogging value=1 > /dev/null
   check "$name: set config is kept and shown" grep -qE "ikelogging +: 1" <(dyn a show config)
+  # A policy change that does not compile (a mirrored filter list in a tunnel rule, written
+  # behind ward's back): reported, and the running table stays.
+  sqlite3 "$OUT/a.db" "UPDATE rule SET tunnel = '10.77.9.9' WHERE name = 'Secure lab'"
+  sleep 2.5
+  check "$name: a policy change that does not compile is reported with its reason" grep -q "policy not applied.*tunnel" "$OUT/a.log"
+  check "$name: ... and the running table stays (no tunnel filter in force)" bash -c "! WARD_SOCKET=$OUT/a.sock ip netns exec $A $bin/ward ipsec dynamic show qmfilter | grep -q 10.77.9.9"
+  check "$name: ... and protected traffic still flows" [ "$(pings $A 10.77.1.2 2)" = 2 ]
+  sqlite3 "$OUT/a.db" "UPDATE rule SET tunnel = NULL WHERE name = 'Secure lab'"
   cp "$OUT/a.db" "$OUT/a.db.good"
   head -c 4096 /dev/urandom > "$OUT/a.db"
   sleep 2.5
