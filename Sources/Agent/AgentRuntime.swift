@@ -249,6 +249,10 @@ public final class AgentRuntime: PacketSink {
         log(.notice, "policy applied", ["policies": summary, "filters": policy.decider.table.filters.count, "generation": policy.generation])
         policySummary = summary
         lastCompileProblem = nil
+        for spi in datapath.pairsNoLongerCovered(now: now) {
+            log(.notice, "SA no longer covered by the policy; deleting", ["spi_in": hex(spi)])
+            perform(engine.delete(inboundSPI: spi, now: now))
+        }
         return nil
     }
 

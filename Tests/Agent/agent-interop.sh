@@ -256,6 +256,8 @@ dynamic_case() {
     <(dyn a add rule srcaddr=me dstaddr=10.77.1.0 dstmask=24 mmpolicy=mm qmpolicy=qm kerberos=no psk=x 2>&1)
   dyn a set rule srcaddr=me dstaddr=10.77.1.0 dstmask=24 actionoutbound=block actioninbound=block > /dev/null
   check "dynamic: set rule changes the action (now blocked)" [ "$(pings $A 10.77.1.2 2)" = 0 ]
+  check "dynamic: ... and the SAs the rule no longer asks for are deleted" grep -q "No SAs" <(dyn a show qmsas)
+  check "dynamic: ... the peer is told (Delete)" grep -q "peer sent delete" "$OUT/b.log"
   for host in a b; do dyn $host delete rule srcaddr=me dstaddr=10.77.1.0 dstmask=24 > /dev/null; done
   check "dynamic: after delete rule the traffic is no longer decided by it (clear)" [ "$(pings $A 10.77.1.2 2)" = 2 ]
   dyn a delete all > /dev/null

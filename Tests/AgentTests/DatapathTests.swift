@@ -175,6 +175,21 @@ final class DatapathTests: XCTestCase {
         XCTAssertEqual(sink.transmitted.last?.packet[23], 0x00, "falls back to the older pair (SPI 0x2000) while it lives")
     }
 
+    func testAPolicyChangeThatPermitsOrBlocksTheTrafficRetiresItsSAs() throws {
+        try datapath.install(saPair().ours, now: 0)
+        XCTAssertEqual(datapath.pairsNoLongerCovered(now: 1), [], "still negotiated")
+        let policy = IPsecPolicy(name: "Open", assigned: true)
+        let lab = FilterList(name: "Lab", filters: [Filter(source: .me, destination: .subnet(Subnet("10.77.1.0/24")!))])
+        let permit = FilterAction(name: "Permit", action: .permit, securityMethods: [])
+        try datapath.policy.update([PolicySnapshot(store: "local", policy: policy,
+                                                   rules: [Rule(policyID: policy.id, name: "Open lab", filterListID: lab.id, filterActionID: permit.id)],
+                                                   filterLists: [lab], filterActions: [permit])],
+                                   addresses: StaticAddressProvider(local: [me]))
+        XCTAssertEqual(datapath.pairsNoLongerCovered(now: 1), [0x1000])
+        try datapath.policy.update([], addresses: StaticAddressProvider(local: [me]))
+        XCTAssertEqual(datapath.pairsNoLongerCovered(now: 1), [], "no filter at all: the default response rule may own it")
+    }
+
     func testTunnelRulesNegotiateTheirSubnetsWithTheEndpoint() throws {
         let policy = IPsecPolicy(name: "Tunnel", assigned: true)
         let out = FilterList(name: "Out", filters: [Filter(source: .subnet(Subnet("10.77.1.0/24")!), destination: .subnet(Subnet("10.77.2.0/24")!),
