@@ -49,6 +49,8 @@ public final class AgentRuntime: PacketSink {
     private var control: UnixControlSocket!
     private let buffer = PacketBuffer()
     private var lastIKETick = 0.0, lastSecond = 0.0
+    /// Bytes of link-layer header in front of each packet read from the inbound device.
+    private var linkHeaderLength = 14
     /// Store problems are reported once per distinct message.
     private var lastCompileProblem: String?
     /// Why the table in force is what it is (for `show config` and the logs).
@@ -98,13 +100,17 @@ public final class AgentRuntime: PacketSink {
             throw error
         }
         reloadPolicy(force: true)
-        do { try steering.install() } catch {
+        let mechanism: PacketSteering.Mechanism
+        do {
+            mechanism = try steering.install()
+            linkHeaderLength = mechanism == .nftables ? 14 : 0
+        } catch {
             steering.uninstall()
             outboundDevice.remove()
             inboundDevice.remove()
             throw error
         }
-        log(.notice, "started", ["interfaces": steering.interfaces.joined(separator: ","), "ike": ikeSockets.map { "\($0.address):\($0.port)" }.joined(separator: ","),
+        log(.notice, "started", ["steering": mechanism.rawValue, "interfaces": steering.interfaces.joined(separator: ","), "ike": ikeSockets.map { "\($0.address):\($0.port)" }.joined(separator: ","),
                                  "socket": configuration.socketPath, "policy": policySummary])
         loop()
         log(.notice, "stopping", ["sas": datapath.table.count])
@@ -154,10 +160,13 @@ public final class AgentRuntime: PacketSink {
     private func drainInbound(_ now: Double) {
         for _ in 0..<Self.batch {
             guard inboundDevice.read(into: buffer) else { return }
-            // The netdev forward keeps the Ethernet header: 14 bytes, ending in the EtherType.
-            guard buffer.count > 14, let etherType = try? buffer.uint16(at: 12), etherType == 0x0800 || etherType == 0x86DD,
-                  (try? buffer.removeFront(14)) != nil else {
-                continue
+            if linkHeaderLength > 0 {
+                // nftables' netdev forward keeps the Ethernet header: 14 bytes, ending in the
+                // EtherType (tc's redirect to a TUN device drops it).
+                guard buffer.count > linkHeaderLength, let etherType = try? buffer.uint16(at: linkHeaderLength - 2),
+                      etherType == 0x0800 || etherType == 0x86DD, (try? buffer.removeFront(linkHeaderLength)) != nil else {
+                    continue
+                }
             }
             datapath.inboundClear(buffer, now: now)
         }

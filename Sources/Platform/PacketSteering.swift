@@ -30,6 +30,20 @@ public struct PacketSteering: Sendable, Equatable {
     /// MTU of the outbound device: room for ESP, UDP encapsulation and a tunnel header.
     public var mtu = 1400
 
+    /// Forces a mechanism (nil: nftables when the kernel has it, else routing and tc).
+    public var mechanism: Mechanism?
+
+    /// How packets are steered into the agent.
+    public enum Mechanism: String, Sendable, Equatable {
+        /// An nftables route chain marks outbound packets for policy routing; a netdev ingress
+        /// chain forwards inbound ones. Needs nf_tables with the inet and netdev families.
+        case nftables
+        /// Policy routing sends everything but the agent's own packets to the outbound device
+        /// (routes copied from the main table, with the device's MTU and MSS); tc ingress
+        /// filters redirect inbound packets. For kernels without those nftables families.
+        case routingAndTC = "tc"
+    }
+
     public init(interfaces: [String]) { self.interfaces = interfaces }
 
     /// The TCP MSS that fits `mtu` (IPv4 header 20 + TCP 20; IPv6 is 20 more and is clamped
@@ -73,9 +87,12 @@ public struct PacketSteering: Sendable, Equatable {
         return text + "}\n"
     }
 
-    /// Installs the devices' addressing, routes, rules and the ruleset. Throws naming the
-    /// command that failed and what it printed.
-    public func install() throws(SteeringError) {
+    /// Installs the devices' settings, routes, rules and the packet-filter rules: with
+    /// nftables when the kernel has the `inet` and `netdev` families, otherwise (or when
+    /// `mechanism` says so) with policy routing and tc. Returns the mechanism used. Throws
+    /// naming the command that failed and what it printed.
+    @discardableResult
+    public func install() throws(SteeringError) -> Mechanism {
         for device in [outboundDevice, inboundDevice] {
             run(ignoringFailure: "/usr/sbin/ip", ["link", "set", device, "addrgenmode", "none"])
             try run("/usr/sbin/ip", ["link", "set", device, "up", "mtu", String(mtu)])
@@ -97,7 +114,22 @@ public struct PacketSteering: Sendable, Equatable {
         if hasIPv6 {
             for device in [outboundDevice, inboundDevice] { writeSysctl("net.ipv6.conf.\(device).disable_ipv6", "0") }
         }
-        for family in hasIPv6 ? ["-4", "-6"] : ["-4"] {
+        let families = hasIPv6 ? ["-4", "-6"] : ["-4"]
+        if mechanism != .routingAndTC {
+            do {
+                try installNftables(families: families)
+                return .nftables
+            } catch {
+                uninstall()
+                if mechanism == .nftables { throw error }
+            }
+        }
+        try installRoutingAndTC(families: families)
+        return .routingAndTC
+    }
+
+    private func installNftables(families: [String]) throws(SteeringError) {
+        for family in families {
             run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(table)])
             try run("/usr/sbin/ip", [family, "rule", "add", "priority", String(table), "fwmark", hex(steerMark), "lookup", String(table)])
             try run("/usr/sbin/ip", [family, "route", "replace", "default", "dev", outboundDevice, "table", String(table)])
@@ -112,8 +144,10 @@ public struct PacketSteering: Sendable, Equatable {
         run(ignoringFailure: "/usr/sbin/nft", ["delete", "table", "netdev", nftTable])
         for family in ["-4", "-6"] {
             run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(table)])
+            run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(table - 1)])
             run(ignoringFailure: "/usr/sbin/ip", [family, "route", "flush", "table", String(table)])
         }
+        for interface in interfaces { run(ignoringFailure: "/usr/sbin/tc", ["qdisc", "del", "dev", interface, "clsact"]) }
     }
 
     /// Ethernet-type interfaces that are up, except loopback and Ward's own devices
@@ -126,18 +160,19 @@ public struct PacketSteering: Sendable, Equatable {
         }
     }
 
-    private func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+    func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
 
     private func writeSysctl(_ key: String, _ value: String) {
         let path = "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/")
         try? value.write(toFile: path, atomically: false, encoding: .utf8)
     }
 
-    private func run(ignoringFailure tool: String, _ arguments: [String]) {
+    func run(ignoringFailure tool: String, _ arguments: [String]) {
         try? run(tool, arguments)
     }
 
-    private func run(_ tool: String, _ arguments: [String], input: String? = nil) throws(SteeringError) {
+    @discardableResult
+    func run(_ tool: String, _ arguments: [String], input: String? = nil) throws(SteeringError) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
@@ -153,6 +188,7 @@ public struct PacketSteering: Sendable, Equatable {
         guard process.terminationStatus == 0 else {
             throw SteeringError(command: ([tool] + arguments).joined(separator: " "), output: printed.trimmingCharacters(in: .whitespacesAndNewlines))
         }
+        return printed
     }
 }
 

@@ -5,6 +5,7 @@
 import Agent
 import ArgumentParser
 import Foundation
+import Platform
 
 @main
 struct Wardd: ParsableCommand {
@@ -20,6 +21,8 @@ struct Wardd: ParsableCommand {
     var config: String = "/var/lib/ward/config.json"
     @Option(help: "Comma-separated interfaces whose inbound traffic is decided (default: every Ethernet interface).")
     var interfaces: String?
+    @Option(help: "How packets reach the agent: nftables or tc (default: nftables when the kernel has it, else tc).")
+    var steering: String?
     @Flag(help: "Stay in the foreground (wardd always does; accepted for systemd units and tests).")
     var foreground = false
     @Flag(help: "Log debug detail.")
@@ -33,6 +36,12 @@ struct Wardd: ParsableCommand {
         configuration.socketPath = socket
         configuration.configPath = config
         configuration.interfaces = interfaces.map { $0.split(separator: ",").map(String.init) }
+        if let steering {
+            guard let mechanism = PacketSteering.Mechanism(rawValue: steering.lowercased()) else {
+                throw ValidationError("--steering: '\(steering)' is not nftables or tc")
+            }
+            configuration.steering.mechanism = mechanism
+        }
         let log = Log(minimum: verbose ? .debug : .info)
         do {
             try AgentRuntime(configuration: configuration, log: log).run()

@@ -10,6 +10,9 @@
 #   ward-aes    Ward ↔ Ward, AES-GCM-128 ESP under AES-SHA256 with group 14 (today's choice);
 #               also bad input, the control socket's refusals, a policy that fails to load,
 #               a peer that vanishes and comes back
+#   tc          as ward-3des (AES-CBC/SHA-1) with the agents steering packets by policy routing
+#               and tc instead of nftables (the mechanism for kernels without nftables' inet
+#               and netdev families)
 #   rekey       a 60 MB TCP transfer across SAs that rekey every ~18 MB (20480 KB lifetime)
 #   dynamic     no stored policy: `ipsec dynamic add mmpolicy/qmpolicy/rule` secure the traffic,
 #               `delete rule` puts it back in the clear, errors name their tag, a restart forgets
@@ -19,7 +22,7 @@
 set -uo pipefail
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")" && pwd)
-cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-3des ward-aes rekey dynamic)
+cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-3des ward-aes tc rekey dynamic)
 P=wa$$
 A=${P}a B=${P}b
 OUT=${WARD_AGENT_OUT:-/tmp/ward-agent}/$P
@@ -75,7 +78,7 @@ store() {
 # start NAME NS: wardd in the namespace, waiting (10 s at most) for its control socket.
 start() {
   local name=$1 ns=$2
-  ip netns exec "$ns" "$bin/wardd" --foreground --store "$OUT/$name.db" --socket "$OUT/$name.sock" --config "$OUT/$name.json" \
+  ip netns exec "$ns" "$bin/wardd" --foreground ${STEERING:+--steering $STEERING} --store "$OUT/$name.db" --socket "$OUT/$name.sock" --config "$OUT/$name.json" \
     >> "$OUT/$name.log" 2>&1 &
   eval "wardd_pid_$name=$!"
   for _ in $(seq 100); do
@@ -158,7 +161,7 @@ pair_case() {
   check "$name: capture: the unruled network crossed in the clear" [ "$(frames "$name" 'icmp && ip.addr==10.77.2.2')" -ge 6 ]
   stop_agents
   check "$name: orderly stop deletes the SAs" grep -q "quick mode SA deleted" "$OUT/a.log"
-  check "$name: orderly stop removes the steering rules" bash -c "! ip netns exec $A nft list tables | grep -q ward"
+  check "$name: orderly stop removes the steering rules" bash -c "! ip netns exec $A nft list tables | grep -q ward && ! ip netns exec $A tc qdisc show dev v0 | grep -q clsact && ! ip -n $A rule | grep -q 5741"
   cleanup
 }
 
@@ -273,6 +276,7 @@ dynamic_case() {
 for c in "${cases[@]}"; do
   case $c in
     ward-3des) pair_case ward-3des "ESP[3DES,SHA1]:3600s" "3DES-SHA1-2" no ;;
+    tc) STEERING=tc pair_case tc "ESP[AES128,SHA1]:3600s" "AES128-SHA1-14" no ;;
     ward-aes) pair_case ward-aes "ESP[AES-GCM128,None]:3600s ESP[AES128,SHA1]:3600s" "AES128-SHA256-14" yes ;;
     rekey) rekey_case ;;
     dynamic) dynamic_case ;;
