@@ -48,7 +48,9 @@ public final class AgentRuntime: PacketSink {
     private var ikeSockets: [UDPSocket] = []
     private var control: UnixControlSocket!
     private let buffer = PacketBuffer()
-    private var lastIKETick = 0.0, lastSecond = 0.0
+    private var lastIKETick = 0.0, lastSecond = 0.0, lastDiagnostics = 0.0
+    /// The drop counters at the last diagnostics summary.
+    private var diagnosticsBaseline = (DatapathCounters(), IPsecStatistics())
     /// Bytes of link-layer header in front of each packet read from the inbound device.
     private var linkHeaderLength = 14
     /// Store problems are reported once per distinct message.
@@ -201,6 +203,7 @@ public final class AgentRuntime: PacketSink {
                 }
             }
             let datagram = IKEDatagram(payload: Array(buffer.bytes), local: .init(socket.address, socket.port), remote: .init(from, port))
+            if settings.ikelogging == 1 { logIKE("received", datagram) }
             perform(engine.receive(datagram, now: now))
         }
     }
@@ -209,6 +212,10 @@ public final class AgentRuntime: PacketSink {
         let lifetimes = datapath.tick(now: now)
         for request in lifetimes.rekeys { acquire(request, now: now) }
         for spi in lifetimes.expired { perform(engine.delete(inboundSPI: spi, now: now)) }
+        if settings.ipsecdiagnostics > 0, now - lastDiagnostics >= Double(settings.ipsecloginterval) {
+            logDiagnostics()
+            lastDiagnostics = now
+        }
         let current = SystemConfiguration.read()
         if current != machine {
             machine = current
@@ -280,6 +287,7 @@ public final class AgentRuntime: PacketSink {
         for action in actions {
             switch action {
             case .send(let datagram):
+                if settings.ikelogging == 1 { logIKE("sent", datagram) }
                 guard let socket = ikeSockets.first(where: { $0.address == datagram.local.address && $0.port == datagram.local.port })
                         ?? ikeSockets.first(where: { $0.port == datagram.local.port && $0.address.isIPv4 == datagram.remote.address.isIPv4 }) else {
                     log(.warning, "no IKE socket", ["local": datagram.local.address, "port": datagram.local.port])
@@ -322,6 +330,37 @@ public final class AgentRuntime: PacketSink {
     }
 
     private func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+
+    // MARK: diagnostics (set config ikelogging, ipsecdiagnostics, ipsecloginterval)
+
+    /// `ikelogging=1`: one line per IKE message — direction, peer, ports, exchange type and
+    /// length (the header only; never payloads, which hold nonces, keys and hashes).
+    private func logIKE(_ direction: String, _ datagram: IKEDatagram) {
+        let payload = datagram.payload
+        let marker = datagram.local.port == 4500 ? 4 : 0
+        let exchange = payload.count > marker + 18 ? String(payload[marker + 18]) : "?"
+        log(.info, "ike message", ["direction": direction, "peer": datagram.remote.address, "peer_port": datagram.remote.port,
+                                   "local_port": datagram.local.port, "exchange": exchange, "bytes": payload.count])
+    }
+
+    /// `ipsecdiagnostics` ≥ 1: every `ipsecloginterval` seconds, one summary of what the driver
+    /// dropped since the last one (as Windows writes its summarised drop events), if anything.
+    private func logDiagnostics() {
+        let counters = datapath.counters, statistics = datapath.totalStatistics
+        let (before, beforeStatistics) = diagnosticsBaseline
+        diagnosticsBaseline = (counters, statistics)
+        let drops: KeyValuePairs<String, Any> = [
+            "blocked_out": counters.outboundBlocked - before.outboundBlocked, "blocked_in": counters.inboundBlocked - before.inboundBlocked,
+            "clear_dropped": counters.inboundClearDropped - before.inboundClearDropped,
+            "policy_mismatch": counters.inboundPolicyMismatch - before.inboundPolicyMismatch,
+            "held_dropped": counters.queueDropped - before.queueDropped, "malformed": counters.malformed - before.malformed,
+            "bad_spi": statistics.badSPIPackets - beforeStatistics.badSPIPackets,
+            "not_authenticated": statistics.packetsNotAuthenticated - beforeStatistics.packetsNotAuthenticated,
+            "replayed": statistics.packetsWithReplayDetection - beforeStatistics.packetsWithReplayDetection,
+        ]
+        guard drops.contains(where: { ($0.value as? UInt64 ?? 0) > 0 }) else { return }
+        log(.notice, "ipsec diagnostics", drops)
+    }
 
     // MARK: PacketSink
 

@@ -218,6 +218,8 @@ import socket; s = socket.socket(socket.AF_UNIX); s.connect('$OUT/a.sock'); s.se
   start b $B
   check "$name: B's restarted agent renegotiates (INITIAL-CONTACT) and traffic resumes" [ "$(pings $B 10.77.1.1 4)" -ge 3 ]
   check "$name: ... both ways" [ "$(pings $A 10.77.1.2 3)" = 3 ]
+  check "$name: ikelogging=1 (set earlier) logs each IKE message by header only" \
+    bash -c "grep -q 'event=ike message direction=received peer=10.77.1.2' '$OUT/a.log' && ! grep -qi 'nonce\|key=' '$OUT/a.log'"
 }
 
 rekey_case() {
