@@ -43,6 +43,7 @@ public final class AgentRuntime: PacketSink {
     private var outboundDevice: TunDevice!
     private var inboundDevice: TunDevice!
     private var rawESP: RawIPSocket!
+    private var rawESP6: RawESP6Socket?
     private var rawSend4: RawIPSocket!
     private var rawSend6: RawIPSocket?
     private var ikeSockets: [UDPSocket] = []
@@ -92,9 +93,13 @@ public final class AgentRuntime: PacketSink {
             rawSend4 = try RawIPSocket(receiving: nil, mark: steering.agentMark)
             rawSend6 = try? RawIPSocket(receiving: nil, mark: steering.agentMark, ipv6: true)
             control = try UnixControlSocket(path: configuration.socketPath)
-            for case .v4(let address) in machine.localAddresses {
-                ikeSockets.append(try UDPSocket(address: .v4(address), port: 500, mark: steering.agentMark))
-                ikeSockets.append(try UDPSocket(address: .v4(address), port: 4500, mark: steering.agentMark))
+            rawESP6 = try? RawESP6Socket(mark: steering.agentMark)
+            // IKE on every IPv4 address and every global IPv6 address (link-local ones would
+            // need a scope; IPsec between link-local peers is not offered).
+            for address in machine.localAddresses {
+                if case .v6(let v6) = address, v6.high >> 54 == 0x3FA { continue }  // fe80::/10
+                ikeSockets.append(try UDPSocket(address: address, port: 500, mark: steering.agentMark))
+                ikeSockets.append(try UDPSocket(address: address, port: 4500, mark: steering.agentMark))
             }
         } catch {
             outboundDevice?.remove()
@@ -127,7 +132,8 @@ public final class AgentRuntime: PacketSink {
         var descriptors = [pollfd(fd: outboundDevice.descriptor, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: inboundDevice.descriptor, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: rawESP.descriptor, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: control.descriptor, events: Int16(POLLIN), revents: 0)]
+                           pollfd(fd: control.descriptor, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: rawESP6?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
         descriptors += ikeSockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
         // Only what poll reported readable is read: an empty read is a wasted system call, and
         // under load most turns find one or two of the seven descriptors ready.
@@ -138,7 +144,8 @@ public final class AgentRuntime: PacketSink {
             if ready(0) { drainOutbound(now) }
             if ready(1) { drainInbound(now) }
             if ready(2) { drainESP(now) }
-            for (index, socket) in ikeSockets.enumerated() where ready(4 + index) { drainIKE(socket, now) }
+            if ready(4) { drainESP6(now) }
+            for (index, socket) in ikeSockets.enumerated() where ready(5 + index) { drainIKE(socket, now) }
             if now - lastIKETick >= 0.1 {
                 lastIKETick = now
                 perform(engine.tick(now: now))
@@ -180,6 +187,14 @@ public final class AgentRuntime: PacketSink {
     private func drainESP(_ now: Double) {
         for _ in 0..<Self.batch {
             guard rawESP.read(into: buffer) else { return }
+            datapath.inboundProtected(buffer, now: now)
+        }
+    }
+
+    private func drainESP6(_ now: Double) {
+        guard let rawESP6 else { return }
+        for _ in 0..<Self.batch {
+            guard rawESP6.read(into: buffer) else { return }
             datapath.inboundProtected(buffer, now: now)
         }
     }

@@ -62,7 +62,7 @@ extension PacketSteering {
     }
 
     /// The main table's routes: destination, device, and the source address to use (the
-    /// route's own, or the device's first address of the family).
+    /// route's own, or for IPv4 the device's first address).
     private func mainRoutes(family: String) throws(SteeringError) -> [(destination: String, device: String, source: String?)] {
         let listing = try run("/usr/sbin/ip", ["-o", family, "route", "show", "table", "main"])
         var routes: [(String, String, String?)] = []
@@ -73,7 +73,9 @@ extension PacketSteering {
             let device = words[deviceIndex + 1]
             if device == outboundDevice || device == inboundDevice || device == "lo" { continue }
             var source = words.firstIndex(of: "src").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
-            if source == nil {
+            // IPv4 picks the device's address; IPv6 source selection (RFC 6724, longest
+            // matching prefix) already finds the right one on its own.
+            if source == nil && family == "-4" {
                 let addresses = (try? run("/usr/sbin/ip", ["-o", family, "addr", "show", "dev", device, "scope", "global"])) ?? ""
                 source = addresses.split(separator: " ").map(String.init).drop { !$0.hasPrefix("inet") }.dropFirst().first?
                     .split(separator: "/").first.map(String.init)

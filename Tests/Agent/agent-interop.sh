@@ -65,6 +65,7 @@ topology() {
   nsx $A ip addr add 10.77.1.1/24 dev v0; nsx $A ip addr add 10.77.2.1/24 dev v0
   nsx $B ip addr add 10.77.1.2/24 dev v0; nsx $B ip addr add 10.77.2.2/24 dev v0
   nsx $A ip -6 addr add fd77:1::1/64 dev v0 nodad; nsx $B ip -6 addr add fd77:1::2/64 dev v0 nodad
+  nsx $A ip -6 addr add fd77:2::1/64 dev v0 nodad; nsx $B ip -6 addr add fd77:2::2/64 dev v0 nodad
   nsx $A ip link set v0 up; nsx $B ip link set v0 up
 }
 
@@ -148,12 +149,17 @@ pair_case() {
   check "$name: port 8080 is permitted in the clear" grep -q open <(nsx $A python3 "$here/traffic.py" connect 10.77.1.2 8080)
   wait $listener
   check "$name: a host in no rule is reached in the clear" [ "$(pings $A 10.77.2.2 3)" = 3 ]
-  check "$name: IPv6 in no rule is reached in the clear (neighbour discovery passes)" [ "$(pings $A fd77:1::2 3)" = 3 ]
+  check "$name: IPv6 in no rule is reached in the clear (neighbour discovery passes)" [ "$(pings $A fd77:2::2 3)" = 3 ]
+  local out6
+  out6=$(counter a "Outbound Protected")
+  nsx $A ping -n -c 1 -W 5 fd77:1::2 > /dev/null
+  check "$name: IPv6 to the lab goes through ESP over IPv6 (IKE over IPv6 first)" [ "$(pings $A fd77:1::2 3)" = 3 ]
+  check "$name: ... counted as protected" [ $(( $(counter a "Outbound Protected") - out6 )) -ge 4 ]
   [ "$extended" = yes ] && faults "$name"
   capture_stop
   local clear
   # IKE (and the bad-input test's junk on its ports) may be clear; nothing else between the two.
-  clear=$(frames "$name" 'ip.addr==10.77.1.1 && ip.addr==10.77.1.2 && !esp && !(udp.port==500 || udp.port==4500) && !(tcp.port==8080)')
+  clear=$(frames "$name" '((ip.addr==10.77.1.1 && ip.addr==10.77.1.2) || (ipv6.addr==fd77:1::1 && ipv6.addr==fd77:1::2)) && !esp && !(udp.port==500 || udp.port==4500) && !(tcp.port==8080) && !icmpv6.type in {133 134 135 136 137 143}')
   check "$name: capture: no clear text between A and B outside the permitted port ($clear frames)" [ "$clear" = 0 ]
   check "$name: capture: ESP crossed the wire" [ "$(frames "$name" esp)" -gt 1000 ]
   check "$name: capture: ISAKMP crossed the wire" [ "$(frames "$name" isakmp)" -ge 9 ]
