@@ -12,12 +12,13 @@ nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
 /// `wardd`: the datapath, IKE and the control API on the machine's devices and sockets.
 ///
 /// The loop, once everything is set up:
-///  1. poll the TUN devices, the raw ESP socket, IKE's UDP 500/4500 sockets and the control
-///     socket (50 ms at most);
+///  1. poll the TUN devices, the raw ESP sockets (IPv4, IPv6), IKE's UDP 500/4500 sockets and
+///     the control socket (50 ms at most); read only what poll reported ready;
 ///  2. outbound TUN → `Datapath.outbound` (permit / block / ESP / hold and acquire);
-///     inbound TUN → strip the Ethernet header the forward kept → `Datapath.inboundClear`;
-///     raw ESP, and non-IKE datagrams on 4500 (headers rebuilt) → `Datapath.inboundProtected`;
-///     UDP 500/4500 IKE → `IKEEngine.receive`; each socket drained a bounded batch per turn;
+///     inbound TUN → strip the Ethernet header nftables' forward kept → `Datapath.inboundClear`;
+///     raw ESP (IPv6: header rebuilt), and non-IKE datagrams on 4500 (headers rebuilt) →
+///     `Datapath.inboundProtected`; UDP 500/4500 IKE → `IKEEngine.receive`; each socket
+///     drained a bounded batch per turn;
 ///  3. IKE's actions: send datagrams, install SA pairs (which flushes held packets), delete;
 ///  4. every 100 ms tick IKE; every second tick SA lifetimes (rekey, expiry) and check the
 ///     stores and the machine's addresses, recompiling the table when they changed;
@@ -96,10 +97,17 @@ public final class AgentRuntime: PacketSink {
             rawESP6 = try? RawESP6Socket(mark: steering.agentMark)
             // IKE on every IPv4 address and every global IPv6 address (link-local ones would
             // need a scope; IPsec between link-local peers is not offered).
+            // An address that cannot be bound (still tentative, going away) is skipped and
+            // logged: one address must not keep the agent from protecting the others.
             for address in machine.localAddresses {
                 if case .v6(let v6) = address, v6.high >> 54 == 0x3FA { continue }  // fe80::/10
-                ikeSockets.append(try UDPSocket(address: address, port: 500, mark: steering.agentMark))
-                ikeSockets.append(try UDPSocket(address: address, port: 4500, mark: steering.agentMark))
+                do {
+                    let pair = [try UDPSocket(address: address, port: 500, mark: steering.agentMark),
+                                try UDPSocket(address: address, port: 4500, mark: steering.agentMark)]
+                    ikeSockets += pair
+                } catch {
+                    log(.warning, "IKE not bound", ["address": address, "reason": error])
+                }
             }
         } catch {
             outboundDevice?.remove()
