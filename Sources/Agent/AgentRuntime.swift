@@ -149,11 +149,14 @@ public final class AgentRuntime: PacketSink {
         while stopRequested == 0 {
             _ = poll(&descriptors, nfds_t(descriptors.count), 50)
             let now = self.now
+            // IKE first: a responder installs its SAs on Quick Mode message 3, and the
+            // initiator's first ESP packets leave right behind that message — read in the other
+            // order they would meet no SA yet.
+            for (index, socket) in ikeSockets.enumerated() where ready(5 + index) { drainIKE(socket, now) }
             if ready(0) { drainOutbound(now) }
             if ready(1) { drainInbound(now) }
             if ready(2) { drainESP(now) }
             if ready(4) { drainESP6(now) }
-            for (index, socket) in ikeSockets.enumerated() where ready(5 + index) { drainIKE(socket, now) }
             if now - lastIKETick >= 0.1 {
                 lastIKETick = now
                 perform(engine.tick(now: now))
