@@ -1,11 +1,9 @@
-"""Traffic for the agent tests: a checksum-verified TCP transfer, a TCP connect probe, and
-garbage datagrams for the bad-input checks.
+"""Traffic for the agent tests: a checksum-verified TCP transfer and a TCP connect probe.
 
   traffic.py serve ADDR PORT [TIMEOUT]        accept one connection, print "<bytes> <sha256>"
   traffic.py send ADDR PORT SIZE SEED         send SIZE pseudo-random bytes, print "<bytes> <sha256>"
   traffic.py connect ADDR PORT                print "open" or "closed: <reason>" (2 s)
   traffic.py listen ADDR PORT SECONDS         accept and close connections for SECONDS
-  traffic.py garbage ADDR                     UDP 500/4500 junk and an ESP packet with an unknown SPI
 """
 import hashlib, random, socket, sys, time
 
@@ -40,21 +38,8 @@ def listen(addr, port, seconds):
         try: s.accept()[0].close()
         except socket.timeout: pass
 
-def garbage(addr):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rng = random.Random(7)
-    for port in (500, 4500):
-        for size in (1, 7, 28, 60, 300):
-            u.sendto(bytes([0]*4 if port == 4500 else []) + rng.randbytes(size), (addr, port))
-    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
-    for spi in (0x0badbeef, 0x12345678):
-        r.sendto(spi.to_bytes(4, "big") + (1).to_bytes(4, "big") + rng.randbytes(64), (addr, 0))
-    r.sendto(b"\x00\x01", (addr, 0))
-    print("sent")
-
 cmd = sys.argv[1]
 if cmd == "serve": serve(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) > 4 else 60)
 elif cmd == "send": send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
 elif cmd == "connect": connect(sys.argv[2], int(sys.argv[3]))
 elif cmd == "listen": listen(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
-elif cmd == "garbage": garbage(sys.argv[2])
