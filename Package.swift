@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Platform", dependencies: ["Filtering", "Packet", "Policy"]),
         .target(name: "Policy", dependencies: ["Packet"]),
         // The daemon's wiring: the userspace datapath, IKE, the control API.
-        .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Platform", "Policy", "PolicyStore", "Packet", "Transforms"]),
+        .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms"]),
         .executableTarget(name: "wardd", dependencies: [
             "Agent", "Platform", "PolicyStore", "Filtering",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -18,16 +18,17 @@ struct AcquireQueue {
     /// peer (the caller starts a negotiation only then).
     mutating func hold(_ packet: UnsafeRawBufferPointer, for peer: IPAddress) -> Bool {
         let first = waiting[peer] == nil
-        var queue = waiting[peer] ?? []
-        if queue.count >= perPeerLimit || total >= totalLimit {
-            if queue.isEmpty { overflowDrops += 1; return first }
-            queue.removeFirst()
-            total -= 1
+        // Modified in place in the dictionary: a local copy would duplicate the whole queue
+        // (copy-on-write) for every packet held.
+        let held = waiting[peer]?.count ?? 0
+        if held >= perPeerLimit || total >= totalLimit {
             overflowDrops += 1
+            guard held > 0 else { return first }
+            waiting[peer]!.removeFirst()
+            total -= 1
         }
-        queue.append(Array(packet))
+        waiting[peer, default: []].append(Array(packet))
         total += 1
-        waiting[peer] = queue
         return first
     }
 

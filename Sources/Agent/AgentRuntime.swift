@@ -39,7 +39,7 @@ public final class AgentRuntime: PacketSink {
     var machine = SystemConfiguration.read()
     var settings: AgentSettings
     let startedAt = Date()
-    private let clockOrigin = AgentRuntime.monotonic()
+    private let clockOrigin = MonotonicClock.seconds()
 
     private var outboundDevice: TunDevice!
     private var inboundDevice: TunDevice!
@@ -53,8 +53,9 @@ public final class AgentRuntime: PacketSink {
     private var lastIKETick = 0.0, lastSecond = 0.0, lastDiagnostics = 0.0
     /// The drop counters at the last diagnostics summary.
     private var diagnosticsBaseline = (DatapathCounters(), IPsecStatistics())
-    /// Bytes of link-layer header in front of each packet read from the inbound device.
-    private var linkHeaderLength = 14
+    /// Bytes of link-layer header in front of each packet read from the inbound device (set
+    /// by the steering mechanism).
+    private var linkHeaderLength = 0
     /// Store problems are reported once per distinct message.
     private var lastCompileProblem: String?
     /// Why the table in force is what it is (for `show config` and the logs).
@@ -67,14 +68,8 @@ public final class AgentRuntime: PacketSink {
         settings = AgentSettings.load(path: configuration.configPath)
     }
 
-    static func monotonic() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-
     /// Seconds since the agent started (the clock every engine is fed).
-    var now: Double { Self.monotonic() - clockOrigin }
+    var now: Double { MonotonicClock.seconds() - clockOrigin }
 
     // MARK: setup and teardown
 
@@ -118,7 +113,7 @@ public final class AgentRuntime: PacketSink {
         let mechanism: PacketSteering.Mechanism
         do {
             mechanism = try steering.install()
-            linkHeaderLength = mechanism == .nftables ? 14 : 0
+            linkHeaderLength = mechanism.inboundLinkHeaderLength
         } catch {
             steering.uninstall()
             outboundDevice.remove()
@@ -184,8 +179,7 @@ public final class AgentRuntime: PacketSink {
         for _ in 0..<Self.batch {
             guard inboundDevice.read(into: buffer) else { return }
             if linkHeaderLength > 0 {
-                // nftables' netdev forward keeps the Ethernet header: 14 bytes, ending in the
-                // EtherType (tc's redirect to a TUN device drops it).
+                // An Ethernet header, ending in the EtherType, comes off first.
                 guard buffer.count > linkHeaderLength, let etherType = try? buffer.uint16(at: linkHeaderLength - 2),
                       etherType == 0x0800 || etherType == 0x86DD, (try? buffer.removeFront(linkHeaderLength)) != nil else {
                     continue

@@ -91,19 +91,19 @@ public final class Datapath {
 
     private func protect(_ buffer: PacketBuffer, _ packet: PacketSelector, rank: Int?, now: Double) -> AcquireRequest? {
         if let index = table.outbound(for: packet) {
-            let entry = table[index]
+            // The entry's fields are read in place (a copy of it would retain both SAs).
             do {
-                let event = try entry.outbound.encapsulate(buffer, now: now, ivSource: ivSource)
+                let event = try table[index].outbound.encapsulate(buffer, now: now, ivSource: ivSource)
                 counters.outboundProtected += 1
-                transmit(buffer, to: entry.peer)
-                if event == .soft, !entry.rekeyRequested {
+                transmit(buffer, to: table[index].peer)
+                if event == .soft, !table[index].rekeyRequested {
                     table[index].rekeyRequested = true
-                    return AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer, rekey: true)
+                    return AcquireRequest(selector: table[index].selector, local: table[index].local, peer: table[index].peer, rekey: true)
                 }
                 return nil
             } catch {
                 // Expired or exhausted: this SA is done; hold the packet and key afresh.
-                table.remove(inboundSPI: entry.inboundSPI)
+                remove(inboundSPI: table[index].inboundSPI)
             }
         }
         let filter = rank.map { policy.decider.table.filters[$0] }

@@ -2,6 +2,7 @@ import ESP
 import Filtering
 import Foundation
 import IKE
+import Netsh
 import Packet
 import Policy
 
@@ -11,9 +12,10 @@ struct MonitorReport {
     let runtime: AgentRuntime
     let arguments: [String: String]
 
-    private func title(_ text: String) -> [String] { [text, String(repeating: "-", count: text.count)] }
+    private func title(_ text: String) -> [String] { [ShowLayout.title(text)] }
+    /// netsh's `Label : value`, with the colon at column 32 (the longest statistic names fit).
     private func line(_ label: String, _ value: Any, indent: Int = 0) -> String {
-        String(repeating: " ", count: indent) + label.padding(toLength: 32 - indent, withPad: " ", startingAt: 0) + ": \(value)"
+        ShowLayout.field(label, "\(value)", indent: indent, width: 32)
     }
 
     /// `srcaddr`/`dstaddr` narrowing (mmsas, qmsas): nil when not given.

@@ -9,7 +9,7 @@ import PolicyStore
 /// write-ahead log changing size or modification time — checked every second, and at the
 /// latest every polling interval of the assigned policy (reference a.1) even if the files
 /// look unchanged.
-final class PolicyLoader {
+public final class PolicyLoader {
     let path: String
     private var lastSignature: [Int64] = []
     private var lastLoad: Double = -.infinity
@@ -17,18 +17,24 @@ final class PolicyLoader {
     init(path: String) { self.path = path }
 
     /// The stores' assigned policies with everything their rules link to.
-    func snapshots() throws(StoreError) -> [PolicySnapshot] {
+    func snapshots() throws -> [PolicySnapshot] {
         let database = try PolicyDatabase(path: path)
-        var snapshots: [PolicySnapshot] = []
-        for location in [StoreLocation.persistent, .local] {
-            let snapshot = try database.read(location) { transaction -> PolicySnapshot? in
+        return try Self.assignedSnapshots { location, body in try database.read(location, body) }
+    }
+
+    /// The assigned policy of each store, in precedence order (persistent, then local), as
+    /// snapshots for the filter compiler; `read` runs a read transaction on one store (the
+    /// agent's own database, or `ward ipsec trace`'s session).
+    public static func assignedSnapshots(
+        _ read: (StoreLocation, (StoreTransaction) throws -> PolicySnapshot?) throws -> PolicySnapshot?
+    ) rethrows -> [PolicySnapshot] {
+        try [StoreLocation.persistent, .local].compactMap { location in
+            try read(location) { transaction in
                 guard let policy = try transaction.assignedPolicy() else { return nil }
                 return PolicySnapshot(store: location.rawValue, policy: policy, rules: try transaction.rules(ofPolicy: policy.id),
                                       filterLists: try transaction.filterLists(), filterActions: try transaction.filterActions())
             }
-            if let snapshot { snapshots.append(snapshot) }
         }
-        return snapshots
     }
 
     /// Whether the stores should be read again: the files changed, or `pollingInterval`

@@ -44,15 +44,18 @@ final class SecurityAssociationTable {
         return nil
     }
 
+    /// An entry, borrowed or modified in place (a plain getter would copy it, retaining both
+    /// SAs, on every packet).
     subscript(index: Int) -> Entry {
-        get { entries[index] }
-        set { entries[index] = newValue }
+        _read { yield entries[index] }
+        _modify { yield &entries[index] }
     }
 
     /// Whether an inbound packet that came through the SA `spi` falls within that SA's selector.
     func inboundAllows(spi: UInt32, _ packet: PacketSelector) -> Bool {
-        for entry in entries where entry.inboundSPI == spi {
-            return Self.covers(entry.selector, local: packet.destination, remote: packet.source, protocolNumber: packet.protocolNumber,
+        // By index: `for entry in entries` would copy each entry, retaining its SAs, per packet.
+        for index in entries.indices where entries[index].inbound.spi == spi {
+            return Self.covers(entries[index].selector, local: packet.destination, remote: packet.source, protocolNumber: packet.protocolNumber,
                                localPort: packet.destinationPort, remotePort: packet.sourcePort)
         }
         return false

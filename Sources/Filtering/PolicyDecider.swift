@@ -57,24 +57,25 @@ public struct PolicyDecider {
                                 protected: Bool = false, now: Double = 0) -> Ruling {
         if let exemption = exemptions.exemption(packet, broadcast: broadcast) { return .exempt(exemption) }
         guard let rank = table.lookup(packet, interface: interface) else { return .noFilter }
-        let filter = table.filters[rank]
-        switch filter.action {
+        // Fields are read in place: binding the filter (or its action) would copy the struct and
+        // retain every policy object it refers to, on every packet.
+        switch table.filters[rank].action {
         case .permit: return .permit(rank)
         case .block: return .block(rank)
         case .negotiate: break
         }
-        let action = filter.origin.filterAction
         let peer = direction == .outbound ? packet.destination : packet.source
         if direction == .inbound {
             if protected { return .arrivedProtected(rank) }
             if softAssociations.allowsClear(with: peer, now: now) { return .softAssociation(rank) }
-            if action.inboundPassthrough { return .inboundPassthrough(rank) }
+            if table.filters[rank].origin.filterAction.inboundPassthrough { return .inboundPassthrough(rank) }
             return .clearDropped(rank)
         }
+        let fallbackToClear = table.filters[rank].origin.filterAction.fallbackToClear
         if Exemptions.isMulticastOrBroadcast(packet.destination, broadcast: broadcast) {
-            return action.fallbackToClear ? .multicastInClear(rank) : .multicastBlocked(rank)
+            return fallbackToClear ? .multicastInClear(rank) : .multicastBlocked(rank)
         }
-        if action.fallbackToClear && softAssociations.allowsClear(with: peer, now: now) { return .softAssociation(rank) }
+        if fallbackToClear && softAssociations.allowsClear(with: peer, now: now) { return .softAssociation(rank) }
         return .negotiate(rank)
     }
 

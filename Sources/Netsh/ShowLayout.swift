@@ -1,17 +1,22 @@
 import Foundation
 
 /// Text layout primitives for `show`: netsh's "Label : value" lists and column tables.
-struct ShowLayout {
-    static let labelWidth = 24
+public struct ShowLayout {
+    public static let labelWidth = 24
 
-    /// `Label                   : value`, continuation lines aligned under the value.
-    static func field(_ label: String, _ value: String) -> String {
-        let padded = label.padding(toLength: max(labelWidth, label.count), withPad: " ", startingAt: 0)
+    /// `Label                   : value`, continuation lines aligned under the value. `indent`
+    /// spaces go in front (nested blocks), and the colon stands at `width` (from the margin).
+    public static func field(_ label: String, _ value: String, indent: Int = 0, width: Int = labelWidth) -> String {
+        let padded = String(repeating: " ", count: indent)
+            + label.padding(toLength: max(width - indent, label.count), withPad: " ", startingAt: 0)
         let lines = value.split(separator: "\n", omittingEmptySubsequences: false)
         let indent = String(repeating: " ", count: padded.count + 2)
         let head = lines.first.map { $0.isEmpty ? "\(padded):" : "\(padded): \($0)" } ?? "\(padded):"
         return head + lines.dropFirst().map { "\n\(indent)\($0)" }.joined()
     }
+
+    /// A title over a rule of dashes as long as it (the `ipsec dynamic show` views).
+    public static func title(_ text: String) -> String { text + "\n" + String(repeating: "-", count: text.count) }
 
     static func fields(_ pairs: [(String, String)]) -> String {
         pairs.map { field($0.0, $0.1) }.joined(separator: "\n")

@@ -42,6 +42,11 @@ public struct PacketSteering: Sendable, Equatable {
         /// (routes copied from the main table, with the device's MTU and MSS); tc ingress
         /// filters redirect inbound packets. For kernels without those nftables families.
         case routingAndTC = "tc"
+
+        /// Bytes of link-layer header in front of each packet read from the inbound device:
+        /// nftables' netdev `fwd` keeps the Ethernet header, tc's redirect to a TUN device
+        /// (which has no header_ops) does not.
+        public var inboundLinkHeaderLength: Int { self == .nftables ? 14 : 0 }
     }
 
     public init(interfaces: [String]) { self.interfaces = interfaces }

@@ -38,11 +38,7 @@ struct PeerPolicy: IKEPolicyProvider {
     }
 }
 
-func monotonic() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
+func monotonic() -> Double { MonotonicClock.seconds() }
 
 /// The peer's state and its loop.
 final class PeerRuntime {

@@ -1,3 +1,4 @@
+import Agent
 import Filtering
 import Foundation
 import Netsh
@@ -62,14 +63,7 @@ enum TraceCommand {
         let protected = NetshBoolean.parse(arguments.string("protected") ?? "no") ?? false
         let packet = PacketSelector(source: source, destination: destination, protocolNumber: protocolSelector.number ?? 0,
                                     sourcePort: try port("srcport"), destinationPort: try port("dstport"))
-        var snapshots: [PolicySnapshot] = []
-        for location in [StoreLocation.persistent, .local] {
-            if let snapshot = try session.readStore(location, { t -> PolicySnapshot? in
-                guard let policy = try t.assignedPolicy() else { return nil }
-                return PolicySnapshot(store: location.rawValue, policy: policy, rules: try t.rules(ofPolicy: policy.id),
-                                      filterLists: try t.filterLists(), filterActions: try t.filterActions())
-            }) { snapshots.append(snapshot) }
-        }
+        let snapshots = try PolicyLoader.assignedSnapshots { location, body in try session.readStore(location, body) }
         let filters: [SpecificFilter]
         do { filters = try FilterCompiler.compile(snapshots, addresses: machine) } catch { throw NetshError(error.message) }
         var decider = PolicyDecider(table: FilterTable(filters), broadcast: machine.broadcastAddresses)
