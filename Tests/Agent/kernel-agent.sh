@@ -112,11 +112,11 @@ CONF
 }
 
 transfer() {  # from-ns to-ns to-address
-  nsx "$2" python3 "$here/traffic.py" serve "$3" 9000 40 > "$OUT/received" &
+  nsx "$2" python3 "$here/traffic.py" serve "$3" 9000 100 > "$OUT/received" &
   local server=$!
   sleep 0.5
   local sent
-  sent=$(nsx "$1" timeout 60 python3 "$here/traffic.py" send "$3" 9000 5000000 "kernel-agent")
+  sent=$(nsx "$1" timeout 120 python3 "$here/traffic.py" send "$3" 9000 5000000 "kernel-agent")
   wait $server
   [ -n "$sent" ] && [ "$sent" = "$(cat "$OUT/received")" ]
 }
@@ -134,8 +134,9 @@ run_case() {
   nsx $W ping -n -c 1 -W 15 10.77.0.2 > /dev/null
   got=$(pings $W 10.77.0.2 3); [ "${got:-0}" = 3 ] && pass "$name: ping Ward→charon through ESP ($got/3)" || fail "$name: ping Ward→charon" "${got:-0}/3"
   got=$(pings $C 10.77.0.1 3); [ "${got:-0}" = 3 ] && pass "$name: ping charon→Ward ($got/3)" || fail "$name: ping charon→Ward" "${got:-0}/3"
-  transfer $W $C 10.77.0.2 && pass "$name: 5 MB TCP Ward→charon arrives intact (SHA-256)" || fail "$name: TCP Ward→charon" "$(cat "$OUT/received")"
-  transfer $C $W 10.77.0.1 && pass "$name: 5 MB TCP charon→Ward arrives intact (SHA-256)" || fail "$name: TCP charon→Ward" "$(cat "$OUT/received")"
+  transfer $W $C 10.77.0.2 && pass "$name: 5 MB TCP Ward→charon arrives intact (SHA-256)" || fail "$name: TCP Ward→charon" "received '$(cat "$OUT/received")'"
+  transfer $C $W 10.77.0.1 && pass "$name: 5 MB TCP charon→Ward arrives intact (SHA-256)" \
+    || fail "$name: TCP charon→Ward" "received '$(cat "$OUT/received")'; Ward: $(dyn show stats type=ipsec | grep -vE ': 0$' | grep -E 'Dropped|Blocked|Mismatch|Malformed|Failures|Bad SPI|Not|Replay' | tr -s ' ' | paste -sd ';')"
   local kernel_in
   kernel_in=$(nsx $C ip -s xfrm state | awk '/^src 10.77.0.1 dst 10.77.0.2/ { mine = 1 } mine && /lifetime current:/ { getline; gsub(/[^0-9]/, "", $NF); print $NF; exit }')
   [ "${kernel_in:-0}" -gt 3000 ] 2>/dev/null && pass "$name: the kernel decrypted Ward's ESP ($kernel_in packets on its inbound SA)" \
