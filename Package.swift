@@ -27,10 +27,12 @@ let package = Package(
         .target(name: "ESP", dependencies: ["Packet", "Transforms"]),
         .target(name: "IKE", dependencies: ["Packet", "Policy", "Filtering", "Transforms", "ESP"]),
         // Linux: the machine's configuration, TUN devices, raw and UDP sockets, packet steering.
-        .target(name: "Platform", dependencies: ["Filtering", "Packet", "Policy"]),
+        .target(name: "Platform", dependencies: ["Filtering", "Packet", "Policy", "XFRM"]),
+        // The kernel's XFRM netlink messages (SPD, SAD, acquires, expires): a codec, no I/O.
+        .target(name: "XFRM", dependencies: ["Packet"]),
         .target(name: "Policy", dependencies: ["Packet"]),
         // The daemon's wiring: the userspace datapath, IKE, the control API.
-        .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms"]),
+        .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
         .executableTarget(name: "wardd", dependencies: [
             "Agent", "Platform", "PolicyStore", "Filtering",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,6 +55,7 @@ let package = Package(
         .executableTarget(name: "ward-datapath-bench", dependencies: ["Agent", "ESP", "Filtering", "IKE", "Packet", "Policy", "Transforms", "MallocCounter"]),
         .executableTarget(name: "ward-esp-bench", dependencies: ["ESP", "Transforms", "Packet", "COpenSSL", "MallocCounter"]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
+        .testTarget(name: "XFRMTests", dependencies: ["XFRM", "Platform", "Packet", "TestSupport"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Packet"]),
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "Platform", "Policy", "Packet", "Netsh", "PolicyStore"]),
         // Helpers shared by the test targets (hex text, pcap files).
@@ -61,7 +64,7 @@ let package = Package(
         .testTarget(name: "IKETests", dependencies: ["IKE", "ESP", "Filtering", "Packet", "Policy", "Transforms", "TestSupport", "ward-ike-peer"], exclude: ["Oracles"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe", "TestSupport"], exclude: ["Oracles"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ESP", "Filtering", "IKE", "Packet", "Policy", "Transforms", "TestSupport",
-                                                       "ward", "wardd"]),
+                                                       "XFRM", "ward", "wardd"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],

@@ -15,8 +15,16 @@ public struct AgentConfiguration: Sendable {
     public var steering = PacketSteering(interfaces: [])
     /// Seconds between checks of the stores for changes (their own polling interval applies too).
     public var storeCheckInterval = 1.0
+    /// Who does the per-packet work: the userspace datapath (default, every kernel) or the
+    /// kernel's XFRM (`wardd --datapath kernel`; needs a kernel with ESP).
+    public var datapath = DatapathKind.userspace
     /// Log every packet decision (noisy; `ipsecdiagnostics` raises it too).
     public var verbose = false
 
     public init() {}
+}
+
+/// The two datapath backends (`DatapathBackend`).
+public enum DatapathKind: String, Sendable, CaseIterable {
+    case userspace, kernel
 }

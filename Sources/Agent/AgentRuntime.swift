@@ -5,6 +5,7 @@ import IKE
 import Packet
 import Platform
 import Policy
+import PolicyStore
 
 /// Set by SIGTERM/SIGINT; the loop ends at its next turn.
 nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
@@ -30,6 +31,10 @@ public final class AgentRuntime: PacketSink {
     /// a restart).
     public private(set) lazy var policy = RunningPolicy(exemptions: (try? Exemptions(level: settings.ipsecexempt)) ?? .windows2003)
     lazy var datapath = Datapath(policy: policy, sink: self, sourceAddress: SourceAddress.toward)
+    /// The kernel backend, when `configuration.datapath` is `.kernel`.
+    var kernel: KernelDatapath?
+    /// Whichever datapath does the per-packet work.
+    var backend: DatapathBackend { kernel ?? datapath }
     lazy var engine = IKEEngine(policy: RunningPolicyProvider(policy))
     let loader: PolicyLoader
     /// `ipsec dynamic` rules and policies: in memory only, compiled ahead of the stores.
@@ -47,10 +52,12 @@ public final class AgentRuntime: PacketSink {
     private var rawESP6: RawESP6Socket?
     private var rawSend4: RawIPSocket!
     private var rawSend6: RawIPSocket?
-    private var ikeSockets: [UDPSocket] = []
-    private var control: UnixControlSocket!
+    var ikeSockets: [UDPSocket] = []
+    var control: UnixControlSocket!
     private let buffer = PacketBuffer()
     private var lastIKETick = 0.0, lastSecond = 0.0, lastDiagnostics = 0.0
+    /// Set by SIGTERM/SIGINT (read by the loop).
+    var stopping: Bool { stopRequested != 0 }
     /// The drop counters at the last diagnostics summary.
     private var diagnosticsBaseline = (DatapathCounters(), IPsecStatistics())
     /// Bytes of link-layer header in front of each packet read from the inbound device (set
@@ -80,6 +87,7 @@ public final class AgentRuntime: PacketSink {
         signal(SIGTERM) { _ in stopRequested = 1 }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGPIPE, SIG_IGN)
+        if configuration.datapath == .kernel { return try runKernel() }
         var steering = configuration.steering
         steering.interfaces = configuration.interfaces ?? PacketSteering.ethernetInterfaces()
         do {
@@ -90,26 +98,13 @@ public final class AgentRuntime: PacketSink {
             rawSend6 = try? RawIPSocket(receiving: nil, mark: steering.agentMark, ipv6: true)
             control = try UnixControlSocket(path: configuration.socketPath)
             rawESP6 = try? RawESP6Socket(mark: steering.agentMark)
-            // IKE on every IPv4 address and every global IPv6 address (link-local ones would
-            // need a scope; IPsec between link-local peers is not offered).
-            // An address that cannot be bound (still tentative, going away) is skipped and
-            // logged: one address must not keep the agent from protecting the others.
-            for address in machine.localAddresses {
-                if case .v6(let v6) = address, v6.high >> 54 == 0x3FA { continue }  // fe80::/10
-                do {
-                    let pair = [try UDPSocket(address: address, port: 500, mark: steering.agentMark),
-                                try UDPSocket(address: address, port: 4500, mark: steering.agentMark)]
-                    ikeSockets += pair
-                } catch {
-                    log(.warning, "IKE not bound", ["address": address, "reason": error])
-                }
-            }
+            openIKESockets(mark: steering.agentMark, kernelDecapsulation: false)
         } catch {
             outboundDevice?.remove()
             inboundDevice?.remove()
             throw error
         }
-        reloadPolicy(force: true)
+        loadStartupPolicy()
         let mechanism: PacketSteering.Mechanism
         do {
             mechanism = try steering.install()
@@ -120,9 +115,11 @@ public final class AgentRuntime: PacketSink {
             inboundDevice.remove()
             throw error
         }
+        removeBootFilter()
         log(.notice, "started", ["steering": mechanism.rawValue, "interfaces": steering.interfaces.joined(separator: ","), "ike": ikeSockets.map { "\($0.address):\($0.port)" }.joined(separator: ","),
                                  "socket": configuration.socketPath, "policy": policySummary])
-        loop()
+        loop(ikeSources() + [(outboundDevice.descriptor, drainOutbound), (inboundDevice.descriptor, drainInbound),
+                             (rawESP.descriptor, drainESP), (rawESP6?.descriptor ?? -1, drainESP6)])
         log(.notice, "stopping", ["sas": datapath.table.count])
         for entry in datapath.table.entries { perform(engine.delete(inboundSPI: entry.inboundSPI, now: now)) }
         steering.uninstall()
@@ -131,27 +128,43 @@ public final class AgentRuntime: PacketSink {
         log(.notice, "stopped")
     }
 
-    private func loop() {
-        var descriptors = [pollfd(fd: outboundDevice.descriptor, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: inboundDevice.descriptor, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: rawESP.descriptor, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: control.descriptor, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: rawESP6?.descriptor ?? -1, events: Int16(POLLIN), revents: 0)]
-        descriptors += ikeSockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
-        // Only what poll reported readable is read: an empty read is a wasted system call, and
-        // under load most turns find one or two of the seven descriptors ready.
+    /// IKE on every IPv4 address and every global IPv6 address (link-local ones would need a
+    /// scope; IPsec between link-local peers is not offered). An address that cannot be bound
+    /// (still tentative, going away) is skipped and logged: one address must not keep the
+    /// agent from protecting the others. `kernelDecapsulation`: port 4500 hands ESP in UDP to
+    /// the kernel's SAD (kernel datapath).
+    func openIKESockets(mark: UInt32?, kernelDecapsulation: Bool) {
+        for address in machine.localAddresses {
+            if case .v6(let v6) = address, v6.high >> 54 == 0x3FA { continue }  // fe80::/10
+            do {
+                let natTraversal = try UDPSocket(address: address, port: 4500, mark: mark)
+                if kernelDecapsulation { try natTraversal.decapsulateESPInKernel() }
+                ikeSockets += [try UDPSocket(address: address, port: 500, mark: mark), natTraversal]
+            } catch {
+                log(.warning, "IKE not bound", ["address": address, "reason": error])
+            }
+        }
+    }
+
+    /// IKE's sockets as poll sources. They come first in every turn: a responder installs its
+    /// SAs on Quick Mode message 3, and the initiator's first ESP packets leave right behind
+    /// that message — read in the other order they would meet no SA yet.
+    func ikeSources() -> [(Int32, (Double) -> Void)] {
+        ikeSockets.map { socket in (socket.descriptor, { [unowned self] now in drainIKE(socket, now) }) }
+    }
+
+    /// The agent's loop over `sources` (descriptor, what drains it) and the control socket.
+    /// Only what poll reported readable is read: an empty read is a wasted system call, and
+    /// under load most turns find one or two descriptors ready.
+    func loop(_ sources: [(Int32, (Double) -> Void)]) {
+        var descriptors = sources.map { pollfd(fd: $0.0, events: Int16(POLLIN), revents: 0) }
+        descriptors.append(pollfd(fd: control.descriptor, events: Int16(POLLIN), revents: 0))
+        let controlIndex = sources.count
         func ready(_ index: Int) -> Bool { descriptors[index].revents & Int16(POLLIN | POLLERR) != 0 }
         while stopRequested == 0 {
             _ = poll(&descriptors, nfds_t(descriptors.count), 50)
             let now = self.now
-            // IKE first: a responder installs its SAs on Quick Mode message 3, and the
-            // initiator's first ESP packets leave right behind that message — read in the other
-            // order they would meet no SA yet.
-            for (index, socket) in ikeSockets.enumerated() where ready(5 + index) { drainIKE(socket, now) }
-            if ready(0) { drainOutbound(now) }
-            if ready(1) { drainInbound(now) }
-            if ready(2) { drainESP(now) }
-            if ready(4) { drainESP6(now) }
+            for (index, source) in sources.enumerated() where ready(index) { source.1(now) }
             if now - lastIKETick >= 0.1 {
                 lastIKETick = now
                 perform(engine.tick(now: now))
@@ -160,7 +173,7 @@ public final class AgentRuntime: PacketSink {
                 lastSecond = now
                 everySecond(now)
             }
-            while ready(3), let connection = control.accept(refusal: ControlResponse(status: 1, output: "access denied: the control socket is root-only").encoded) {
+            while ready(controlIndex), let connection = control.accept(refusal: ControlResponse(status: 1, output: "access denied: the control socket is root-only").encoded) {
                 connection.respond(handle(connection.request).encoded)
             }
         }
@@ -204,7 +217,7 @@ public final class AgentRuntime: PacketSink {
         }
     }
 
-    private func drainIKE(_ socket: UDPSocket, _ now: Double) {
+    func drainIKE(_ socket: UDPSocket, _ now: Double) {
         for _ in 0..<Self.batch {
             var sender: (IPAddress, UInt16)?
             buffer.fill { room in
@@ -229,7 +242,7 @@ public final class AgentRuntime: PacketSink {
     }
 
     private func everySecond(_ now: Double) {
-        let lifetimes = datapath.tick(now: now)
+        let lifetimes = backend.tick(now: now)
         for request in lifetimes.rekeys { acquire(request, now: now) }
         for spi in lifetimes.expired { perform(engine.delete(inboundSPI: spi, now: now)) }
         if settings.ipsecdiagnostics > 0, now - lastDiagnostics >= Double(settings.ipsecloginterval) {
@@ -246,6 +259,24 @@ public final class AgentRuntime: PacketSink {
     }
 
     // MARK: policy
+
+    /// At start: the persistent store's policy is put in force first, then the local one
+    /// joins (reference e.1 — persistent policy protects the host while the rest loads).
+    func loadStartupPolicy() {
+        if let snapshots = try? loader.snapshots() {
+            let persistent = snapshots.filter { $0.store == StoreLocation.persistent.rawValue }
+            if !persistent.isEmpty, persistent.count < snapshots.count {
+                storeSnapshots = persistent
+                if applyPolicy() == nil { log(.notice, "persistent policy in force; the local policy follows") }
+            }
+        }
+        reloadPolicy(force: true)
+    }
+
+    /// The boot-time filter (`wardd --boot`) has done its work once the policy is in force.
+    func removeBootFilter() {
+        if BootFilter.remove() { log(.notice, "boot-time filter removed; the policy is in force") }
+    }
 
     /// Reads the stores when they changed (or `force`), compiles, and swaps the table in. A
     /// store that cannot be read or a policy that cannot be compiled leaves the running table
@@ -288,7 +319,8 @@ public final class AgentRuntime: PacketSink {
         log(.notice, "policy applied", ["policies": summary, "filters": policy.decider.table.filters.count, "generation": policy.generation])
         policySummary = summary
         lastCompileProblem = nil
-        for spi in datapath.pairsNoLongerCovered(now: now) {
+        if let kernel { synchronizeKernelPolicies(kernel) }
+        for spi in backend.pairsNoLongerCovered(now: now) {
             log(.notice, "SA no longer covered by the policy; deleting", ["spi_in": hex(spi)])
             perform(engine.delete(inboundSPI: spi, now: now))
         }
@@ -318,7 +350,7 @@ public final class AgentRuntime: PacketSink {
                 }
             case .install(let pair):
                 do {
-                    try datapath.install(pair, now: now)
+                    try backend.install(pair, now: now)
                     policy.peerAnswered(pair.peer.address)
                     log(.notice, "quick mode SA installed", ["peer": pair.peer.address, "selector": pair.selector, "transform": pair.transform,
                                                             "spi_in": hex(pair.inbound.spi), "spi_out": hex(pair.outbound.spi),
@@ -328,12 +360,12 @@ public final class AgentRuntime: PacketSink {
                     perform(engine.delete(inboundSPI: pair.inbound.spi, now: now))
                 }
             case .delete(let inboundSPI, let outboundSPI, let peer):
-                datapath.remove(inboundSPI: inboundSPI)
+                backend.remove(inboundSPI: inboundSPI)
                 log(.notice, "quick mode SA deleted", ["peer": peer, "spi_in": hex(inboundSPI), "spi_out": hex(outboundSPI)])
             case .event(let event):
                 switch event {
                 case .negotiationFailed(let peer, let reason), .authenticationFailed(let peer, let reason):
-                    datapath.negotiationFailed(peer: peer)
+                    backend.negotiationFailed(peer: peer)
                     log(.warning, "negotiation failed", ["peer": peer, "reason": reason])
                 case .mainModeEstablished(let peer, let cookies, let transform):
                     policy.peerAnswered(peer)
@@ -349,7 +381,7 @@ public final class AgentRuntime: PacketSink {
         }
     }
 
-    private func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+    func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
 
     // MARK: diagnostics (set config ikelogging, ipsecdiagnostics, ipsecloginterval)
 
@@ -366,7 +398,7 @@ public final class AgentRuntime: PacketSink {
     /// `ipsecdiagnostics` ≥ 1: every `ipsecloginterval` seconds, one summary of what the driver
     /// dropped since the last one (as Windows writes its summarised drop events), if anything.
     private func logDiagnostics() {
-        let counters = datapath.counters, statistics = datapath.totalStatistics
+        let counters = backend.counters, statistics = backend.totalStatistics
         let (before, beforeStatistics) = diagnosticsBaseline
         diagnosticsBaseline = (counters, statistics)
         let drops: KeyValuePairs<String, Any> = [

@@ -1,4 +1,5 @@
 import Foundation
+import Filtering
 
 /// The `ipsec dynamic set config` properties (reference c.6), kept in a root-only JSON file so
 /// they survive restarts, as Windows keeps them in the registry. `ipsecexempt`, `bootmode` and
@@ -73,8 +74,18 @@ public struct AgentSettings: Codable, Equatable, Sendable {
         return trimmed
     }
 
+    /// `bootmode` and `bootexemptions` for the boot-time filter; a stored value that does not
+    /// parse is an error naming it (the filter is not guessed).
+    public func bootFilter() throws -> (BootMode, [BootExemption]) {
+        guard let mode = BootMode(rawValue: bootmode.lowercased()) else {
+            throw SettingError("property bootmode: '\(bootmode)' is not stateful, block or permit")
+        }
+        if bootexemptions.lowercased() == "none" { return (mode, []) }
+        return (mode, try bootexemptions.split(separator: " ").map { try BootExemption(netsh: String($0)) })
+    }
+
     /// The saved settings, or the defaults when the file is missing or unreadable.
-    static func load(path: String) -> AgentSettings {
+    public static func load(path: String) -> AgentSettings {
         guard let data = FileManager.default.contents(atPath: path), let settings = try? JSONDecoder().decode(AgentSettings.self, from: data) else {
             return AgentSettings()
         }

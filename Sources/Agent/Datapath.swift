@@ -206,23 +206,9 @@ public final class Datapath {
         }
     }
 
-    /// Pairs the table in force no longer asks for: an explicit filter now permits or blocks
-    /// their traffic, or negotiates it with another tunnel endpoint. The agent deletes them
-    /// after a policy change, as Windows removes the SAs of filters that went away. Pairs whose
-    /// traffic no filter covers stay (the default response rule keys those).
+    /// Pairs the table in force no longer asks for (`RunningPolicy.pairsNoLongerCovered`).
     public func pairsNoLongerCovered(now: Double) -> [UInt32] {
-        table.entries.compactMap { entry -> UInt32? in
-            let selector = entry.selector
-            let packet = PacketSelector(source: selector.local.network, destination: selector.remote.network, protocolNumber: selector.protocolID,
-                                        sourcePort: selector.localPort, destinationPort: selector.remotePort)
-            switch policy.ruling(packet, direction: .outbound, now: now) {
-            case .negotiate(let rank):
-                guard let endpoint = policy.decider.table.filters[rank].tunnelEndpoint else { return nil }
-                return endpoint == entry.peer ? nil : entry.inboundSPI
-            case .permit, .block, .multicastBlocked, .multicastInClear: return entry.inboundSPI
-            default: return nil
-            }
-        }
+        policy.pairsNoLongerCovered(table.entries.map { ($0.selector, $0.peer, $0.inboundSPI) }, now: now)
     }
 
     /// A negotiation with `peer` failed: the held packets are dropped and counted.

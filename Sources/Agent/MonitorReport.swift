@@ -42,7 +42,7 @@ struct MonitorReport {
 
     func quickModeSAs() -> String {
         let now = runtime.now
-        let pairs = runtime.datapath.securityAssociations.filter { pair in
+        let pairs = runtime.backend.securityAssociations.filter { pair in
             wanted("srcaddr", pair.selector.local.network) && wanted("dstaddr", pair.selector.remote.network)
         }
         var lines = title("Quick Mode SAs")
@@ -120,7 +120,7 @@ struct MonitorReport {
     }
 
     func ipsecStatistics() -> String {
-        let datapath = runtime.datapath
+        let datapath = runtime.backend
         let pairs = datapath.securityAssociations
         let total = datapath.totalStatistics
         var lines = title("IPSec Quick Mode Statistics")

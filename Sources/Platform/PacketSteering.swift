@@ -167,10 +167,7 @@ public struct PacketSteering: Sendable, Equatable {
 
     func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
 
-    private func writeSysctl(_ key: String, _ value: String) {
-        let path = "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/")
-        try? value.write(toFile: path, atomically: false, encoding: .utf8)
-    }
+    private func writeSysctl(_ key: String, _ value: String) { SystemCommand.writeSysctl(key, value) }
 
     func run(ignoringFailure tool: String, _ arguments: [String]) {
         try? run(tool, arguments)
@@ -178,22 +175,7 @@ public struct PacketSteering: Sendable, Equatable {
 
     @discardableResult
     func run(_ tool: String, _ arguments: [String], input: String? = nil) throws(SteeringError) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe(), stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = stdin
-        do { try process.run() } catch { throw SteeringError(command: ([tool] + arguments).joined(separator: " "), output: "\(error)") }
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try? stdin.fileHandleForWriting.close()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw SteeringError(command: ([tool] + arguments).joined(separator: " "), output: printed.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        return printed
+        try SystemCommand.run(tool, arguments, input: input)
     }
 }
 

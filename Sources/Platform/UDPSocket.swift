@@ -42,6 +42,16 @@ public final class UDPSocket {
 
     deinit { close(descriptor) }
 
+    /// Lets the kernel take ESP in UDP off this socket (UDP_ENCAP_ESPINUDP, RFC 3948): ESP goes
+    /// to the SAD, keepalives are dropped, IKE (non-ESP marker) still arrives here. The
+    /// kernel datapath needs it on port 4500.
+    public func decapsulateESPInKernel() throws(SocketError) {
+        var type: Int32 = 2  // UDP_ENCAP_ESPINUDP
+        guard setsockopt(descriptor, Int32(IPPROTO_UDP), 100 /* UDP_ENCAP */, &type, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw SocketError("UDP_ENCAP on \(address) port \(port)")
+        }
+    }
+
     /// Reads one waiting datagram into `buffer`: its length and sender, or nil when none waits.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, from: IPAddress, port: UInt16)? {
         var storage = sockaddr_storage()

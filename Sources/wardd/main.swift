@@ -23,6 +23,10 @@ struct Wardd: ParsableCommand {
     var interfaces: String?
     @Option(help: "How packets reach the agent: nftables or tc (default: nftables when the kernel has it, else tc).")
     var steering: String?
+    @Option(help: "Who carries the packets: userspace (default, any kernel) or kernel (XFRM; needs a kernel with ESP).")
+    var datapath: String = "userspace"
+    @Flag(help: "Put the boot-time filter (set config bootmode, bootexemptions) in force and exit: run before the network comes up (packaging/ward-boot.service).")
+    var boot = false
     @Flag(help: "Stay in the foreground (wardd always does; accepted for systemd units and tests).")
     var foreground = false
     @Flag(help: "Log debug detail.")
@@ -30,11 +34,15 @@ struct Wardd: ParsableCommand {
 
     func run() throws {
         umask(0o077)
-        guard geteuid() == 0 else { throw ValidationError("wardd needs root (TUN devices, raw sockets, nftables)") }
+        guard geteuid() == 0 else { throw ValidationError("wardd needs root (TUN devices, raw sockets, netlink, nftables)") }
         var configuration = AgentConfiguration()
         configuration.storePath = store ?? ProcessInfo.processInfo.environment["WARD_STORE"] ?? "/var/lib/ward/policy.db"
         configuration.socketPath = socket
         configuration.configPath = config
+        guard let kind = DatapathKind(rawValue: datapath.lowercased()) else {
+            throw ValidationError("--datapath: '\(datapath)' is not userspace or kernel")
+        }
+        configuration.datapath = kind
         configuration.interfaces = interfaces.map { $0.split(separator: ",").map(String.init) }
         if let steering {
             guard let mechanism = PacketSteering.Mechanism(rawValue: steering.lowercased()) else {
@@ -43,6 +51,17 @@ struct Wardd: ParsableCommand {
             configuration.steering.mechanism = mechanism
         }
         let log = Log(minimum: verbose ? .debug : .info)
+        if boot {
+            do {
+                let (mode, exemptions) = try AgentSettings.load(path: config).bootFilter()
+                try BootFilter.install(mode: mode, exemptions: exemptions)
+                log(.notice, "boot-time filter in force", ["bootmode": mode.rawValue, "bootexemptions": exemptions.isEmpty ? "none" : exemptions.map(\.description).joined(separator: " ")])
+                return
+            } catch {
+                log(.error, "boot-time filter not installed", ["reason": error])
+                throw ExitCode(1)
+            }
+        }
         do {
             try AgentRuntime(configuration: configuration, log: log).run()
         } catch {

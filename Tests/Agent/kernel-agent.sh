@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
-# wardd against strongSwan's charon using the Linux kernel's own ESP (XFRM), inside a kernel
-# that has ESP — the user-mode Linux guest (Tests/Kernel/uml-run.sh). That kernel has no
-# nftables inet/netdev families, so wardd steers packets by policy routing and tc there.
-# Transport mode host to host, preshared key: Ward (10.77.0.1, namespace W) and charon
-# (10.77.0.2, namespace C). A check prints "PASS name" or "FAIL name: why"; the exit status is
-# the number of failures.
+# wardd inside a kernel that has ESP — the user-mode Linux guest (Tests/Kernel/uml-run.sh) — on
+# both datapaths, against strongSwan's charon using the kernel's own ESP (XFRM) and against
+# another wardd. That kernel has no nftables inet/netdev families, so the userspace datapath
+# steers packets by policy routing and tc there. Transport mode host to host, preshared key:
+# Ward (10.77.0.1, namespace W) and the peer (10.77.0.2, namespace C). A check prints
+# "PASS name" or "FAIL name: why"; the exit status is the number of failures.
 #
-#   kernel-agent.sh BIN_DIR [CASE...]      cases: ward-initiates charon-initiates (default: both)
+#   kernel-agent.sh BIN_DIR [CASE...]
 #
-# Each case: ping both ways, a 5 MB TCP transfer checked by SHA-256, the kernel's XFRM counters
-# (`ip -s xfrm state`) show it decrypted Ward's ESP and Ward's counters show it decrypted the
-# kernel's, and `ward ipsec dynamic show qmsas` lists the SA.
+# Cases (default: all):
+#   ward-initiates, charon-initiates          userspace datapath ↔ charon
+#   kernel-ward-initiates, kernel-charon-initiates
+#                                             `wardd --datapath kernel` ↔ charon
+#   kernel-userspace                          Ward (kernel) ↔ Ward (userspace)
+#   leak-kernel, leak-userspace               a numbered UDP stream Ward → charon while Ward's
+#                                             agent is killed with SIGKILL and restarted 3 times:
+#                                             0 clear datagrams of the stream on the wire, and
+#                                             the stream resumes after each restart
+#
+# Each traffic case: ping both ways, a 5 MB TCP transfer each way checked by SHA-256, the
+# kernel's XFRM counters (`ip -s xfrm state`) show who decrypted whose ESP, and `ward ipsec
+# dynamic show qmsas` lists the SA.
 set -uo pipefail
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")" && pwd)
-cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates)
+cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace)
 P=wk$$
 W=${P}w C=${P}c
 OUT=${WARD_KERNEL_AGENT_OUT:-/tmp/ward-kernel-agent}/$P
 PSK="kernel-agent-psk-not-a-secret"
 mkdir -p "$OUT"
-failures=0 wardd_pid= charon_pid=
+failures=0 wardd_pid= charon_pid= peer_pid= capture_pid=
 for module in tun sch_ingress cls_u32 act_mirred esp4 xfrm_user ah4 xfrm4_tunnel; do modprobe "$module" 2>/dev/null; done
 
 pass() { echo "PASS $1"; }
@@ -38,7 +48,7 @@ stop() {
 }
 
 cleanup() {
-  stop "$wardd_pid" "$charon_pid"; wardd_pid= charon_pid=
+  stop "$wardd_pid" "$charon_pid" "$peer_pid" "$capture_pid"; wardd_pid= charon_pid= peer_pid= capture_pid=
   local ns
   for ns in $W $C; do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -49,20 +59,17 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 dyn() { WARD_SOCKET="$OUT/ward.sock" nsx $W timeout 20 "$bin/ward" ipsec dynamic "$@"; }
+peerdyn() { WARD_SOCKET="$OUT/peer.sock" nsx $C timeout 20 "$bin/ward" ipsec dynamic "$@"; }
 counter() { dyn show stats | awk -F': ' -v label="$1" '{ sub(/ +$/, "", $1) } $1 == label { print $2; exit }'; }
 pings() { nsx "$1" ping -n -c "$3" -i 0.3 -W 3 "$2" 2>/dev/null | awk '/received/ { print $4 }'; }
 
-setup() {
-  local ns
-  for ns in $W $C; do ip netns add $ns; nsx $ns ip link set lo up; done
-  ip link add wv netns $W type veth peer name cv netns $C
-  nsx $W ip addr add 10.77.0.1/24 dev wv; nsx $C ip addr add 10.77.0.2/24 dev cv
-  nsx $W ip link set wv up; nsx $C ip link set cv up
-  cat > "$OUT/policy.txt" <<POLICY
+# policy FILE PEER: secure everything with PEER (transport, AES-128/SHA-1, DH group 14).
+policy() {
+  cat > "$1" <<POLICY
 pushd ipsec static
 set batch mode=enable
 add filterlist name="Peer"
-add filter filterlist="Peer" srcaddr=me dstaddr=10.77.0.2
+add filter filterlist="Peer" srcaddr=me dstaddr=$2
 add filteraction name="Kernel Secure" action=negotiate inpass=no soft=no qmpfs=no qmsec="ESP[AES128,SHA1]:3600s"
 add policy name="Kernel" mmsecmethods="AES128-SHA1-14"
 add rule name="Peer" policy="Kernel" filterlist="Peer" filteraction="Kernel Secure" psk="$PSK" kerberos=no
@@ -70,10 +77,17 @@ set policy name="Kernel" assign=yes
 set batch mode=disable
 popd
 POLICY
-  rm -f "$OUT/ward.db"*
-  "$bin/ward" --store "$OUT/ward.db" -f "$OUT/policy.txt" || { fail setup "ward -f refused the policy"; return 1; }
-  ip netns exec $W "$bin/wardd" --foreground --store "$OUT/ward.db" --socket "$OUT/ward.sock" --config "$OUT/ward.json" > "$OUT/wardd.log" 2>&1 &
+}
+
+# start_wardd DATAPATH: Ward's agent in W (again after a kill: same store, same socket).
+start_wardd() {
+  ip netns exec $W "$bin/wardd" --foreground --datapath "$1" --store "$OUT/ward.db" --socket "$OUT/ward.sock" --config "$OUT/ward.json" >> "$OUT/wardd.log" 2>&1 &
   wardd_pid=$!
+  for _ in $(seq 100); do dyn show config > /dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+
+start_charon() {
   local d=$OUT/charon
   rm -rf "$d"; mkdir -p "$d/swanctl"
   cat > "$d/strongswan.conf" <<CONF
@@ -105,10 +119,44 @@ CONF
   ip netns exec $C sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && STRONGSWAN_CONF="$1" exec /usr/lib/ipsec/charon' sh "$d/strongswan.conf" \
     > "$d/charon.out" 2>&1 < /dev/null &
   charon_pid=$!
-  for _ in $(seq 150); do [ -S "$d/charon.vici" ] && dyn show config > /dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 150); do [ -S "$d/charon.vici" ] && break; sleep 0.1; done
   SWANCTL_DIR=$d/swanctl swanctl --load-all --noprompt --uri "unix://$d/charon.vici" > "$d/load.txt" 2>&1 || { fail setup "swanctl --load-all: $(tail -2 "$d/load.txt")"; return 1; }
-  dyn show config > /dev/null 2>&1 || { fail setup "wardd did not start: $(tail -3 "$OUT/wardd.log")"; return 1; }
-  grep -q "steering=tc" "$OUT/wardd.log" && pass "$1: wardd steers by policy routing and tc on this kernel" || fail "$1: steering" "$(grep -o 'steering=[a-z]*' "$OUT/wardd.log")"
+}
+
+# setup NAME DATAPATH PEER: W runs wardd on DATAPATH; C runs charon, or wardd (userspace) when
+# PEER is ward.
+setup() {
+  local ns
+  for ns in $W $C; do ip netns add $ns; nsx $ns ip link set lo up; done
+  ip link add wv netns $W type veth peer name cv netns $C
+  nsx $W ip addr add 10.77.0.1/24 dev wv; nsx $C ip addr add 10.77.0.2/24 dev cv
+  nsx $W ip link set wv up; nsx $C ip link set cv up
+  policy "$OUT/policy.txt" 10.77.0.2
+  rm -f "$OUT/ward.db"* "$OUT/wardd.log"
+  "$bin/ward" --store "$OUT/ward.db" -f "$OUT/policy.txt" || { fail setup "ward -f refused the policy"; return 1; }
+  if [ "$3" = ward ]; then
+    policy "$OUT/peer-policy.txt" 10.77.0.1
+    rm -f "$OUT/peer.db"*
+    "$bin/ward" --store "$OUT/peer.db" -f "$OUT/peer-policy.txt" || { fail setup "ward -f refused the peer's policy"; return 1; }
+    ip netns exec $C "$bin/wardd" --foreground --store "$OUT/peer.db" --socket "$OUT/peer.sock" --config "$OUT/peer.json" > "$OUT/peer.log" 2>&1 &
+    peer_pid=$!
+  else
+    start_charon || return 1
+  fi
+  start_wardd "$2" || { fail setup "wardd did not start: $(tail -3 "$OUT/wardd.log")"; return 1; }
+  if [ "$2" = kernel ]; then
+    grep -q "datapath=kernel" "$OUT/wardd.log" && pass "$1: wardd runs on the kernel's XFRM" || fail "$1: kernel datapath" "$(tail -2 "$OUT/wardd.log")"
+    local spd
+    spd=$(nsx $W ip xfrm policy)
+    [ "$(grep -c "priority 20010" <<< "$spd")" -ge 2 ] && grep -q "reqid 1463898692 mode transport" <<< "$spd" \
+      && pass "$1: the filter table is in the kernel's SPD (XFRM policies with Ward's reqid)" || fail "$1: XFRM policies" "$(head -20 <<< "$spd")"
+  else
+    grep -q "steering=tc" "$OUT/wardd.log" && pass "$1: wardd steers by policy routing and tc on this kernel" || fail "$1: steering" "$(grep -o 'steering=[a-z]*' "$OUT/wardd.log")"
+  fi
+  if [ "$3" = ward ]; then
+    for _ in $(seq 100); do peerdyn show config > /dev/null 2>&1 && break; sleep 0.1; done
+    peerdyn show config > /dev/null 2>&1 || { fail setup "the peer's wardd did not start: $(tail -3 "$OUT/peer.log")"; return 1; }
+  fi
 }
 
 transfer() {  # from-ns to-ns to-address
@@ -121,31 +169,112 @@ transfer() {  # from-ns to-ns to-address
   [ -n "$sent" ] && [ "$sent" = "$(cat "$OUT/received")" ]
 }
 
-run_case() {
-  local name=$1
+# Packets on the kernel SA from $2 to $3 in namespace $1 (`ip -s xfrm state`), or nothing.
+kernel_packets() {
+  nsx "$1" ip -s xfrm state | awk -v head="^src $2 dst $3" '$0 ~ head { mine = 1 } mine && /lifetime current:/ { getline; gsub(/[^0-9]/, "", $NF); print $NF; exit }'
+}
+
+traffic_case() {
+  local name=$1 datapath=$2 peer=$3 initiator=$4
   echo "== $name"
-  setup "$name" || { cleanup; return; }
-  if [ "$name" = charon-initiates ]; then
+  setup "$name" "$datapath" "$peer" || { cleanup; return; }
+  if [ "$initiator" = charon ]; then
     SWANCTL_DIR=$OUT/charon/swanctl timeout 30 swanctl --initiate --child tr --uri "unix://$OUT/charon/charon.vici" > "$OUT/initiate.txt" 2>&1 \
       && pass "$name: swanctl --initiate: CHILD_SA established with Ward" || fail "$name: swanctl --initiate" "$(tail -2 "$OUT/initiate.txt")"
   fi
   local got
   # The first packet waits for IKE (Diffie-Hellman group 14 is slow in the guest): give it time.
   nsx $W ping -n -c 1 -W 15 10.77.0.2 > /dev/null
-  got=$(pings $W 10.77.0.2 3); [ "${got:-0}" = 3 ] && pass "$name: ping Ward→charon through ESP ($got/3)" || fail "$name: ping Ward→charon" "${got:-0}/3"
-  got=$(pings $C 10.77.0.1 3); [ "${got:-0}" = 3 ] && pass "$name: ping charon→Ward ($got/3)" || fail "$name: ping charon→Ward" "${got:-0}/3"
-  transfer $W $C 10.77.0.2 && pass "$name: 5 MB TCP Ward→charon arrives intact (SHA-256)" || fail "$name: TCP Ward→charon" "received '$(cat "$OUT/received")'"
-  transfer $C $W 10.77.0.1 && pass "$name: 5 MB TCP charon→Ward arrives intact (SHA-256)" \
-    || fail "$name: TCP charon→Ward" "received '$(cat "$OUT/received")'; Ward: $(dyn show stats type=ipsec | grep -vE ': 0$' | grep -E 'Dropped|Blocked|Mismatch|Malformed|Failures|Bad SPI|Not|Replay' | tr -s ' ' | paste -sd ';')"
-  local kernel_in
-  kernel_in=$(nsx $C ip -s xfrm state | awk '/^src 10.77.0.1 dst 10.77.0.2/ { mine = 1 } mine && /lifetime current:/ { getline; gsub(/[^0-9]/, "", $NF); print $NF; exit }')
-  [ "${kernel_in:-0}" -gt 3000 ] 2>/dev/null && pass "$name: the kernel decrypted Ward's ESP ($kernel_in packets on its inbound SA)" \
-    || fail "$name: kernel XFRM counters" "inbound SA shows '${kernel_in:-none}' packets"
-  local received
-  received=$(counter "Inbound Protected")
-  [ "${received:-0}" -gt 3000 ] && pass "$name: Ward decrypted the kernel's ESP ($received packets)" || fail "$name: Ward's counters" "Inbound Protected ${received:-none}"
+  got=$(pings $W 10.77.0.2 3); [ "${got:-0}" = 3 ] && pass "$name: ping Ward→$peer through ESP ($got/3)" || fail "$name: ping Ward→$peer" "${got:-0}/3"
+  got=$(pings $C 10.77.0.1 3); [ "${got:-0}" = 3 ] && pass "$name: ping $peer→Ward ($got/3)" || fail "$name: ping $peer→Ward" "${got:-0}/3"
+  transfer $W $C 10.77.0.2 && pass "$name: 5 MB TCP Ward→$peer arrives intact (SHA-256)" || fail "$name: TCP Ward→$peer" "received '$(cat "$OUT/received")'"
+  transfer $C $W 10.77.0.1 && pass "$name: 5 MB TCP $peer→Ward arrives intact (SHA-256)" \
+    || fail "$name: TCP $peer→Ward" "received '$(cat "$OUT/received")'; Ward: $(dyn show stats type=ipsec | grep -vE ': 0$' | grep -E 'Dropped|Blocked|Mismatch|Malformed|Failures|Bad SPI|Not|Replay' | tr -s ' ' | paste -sd ';')"
+  # Who decrypted what: a kernel's inbound SA counts the packets it opened.
+  local opened
+  if [ "$peer" = charon ]; then
+    opened=$(kernel_packets $C 10.77.0.1 10.77.0.2)
+    [ "${opened:-0}" -gt 3000 ] 2>/dev/null && pass "$name: charon's kernel decrypted Ward's ESP ($opened packets on its inbound SA)" \
+      || fail "$name: the peer kernel's XFRM counters" "inbound SA shows '${opened:-none}' packets"
+  else
+    opened=$(peerdyn show stats | awk -F': ' '$1 ~ /^Inbound Protected/ { print $2; exit }')
+    [ "${opened:-0}" -gt 3000 ] 2>/dev/null && pass "$name: the userspace Ward decrypted the kernel Ward's ESP ($opened packets)" \
+      || fail "$name: the userspace peer's counters" "Inbound Protected '${opened:-none}'"
+  fi
+  if [ "$datapath" = kernel ]; then
+    opened=$(kernel_packets $W 10.77.0.2 10.77.0.1)
+    [ "${opened:-0}" -gt 3000 ] 2>/dev/null && pass "$name: Ward's kernel decrypted the peer's ESP ($opened packets)" || fail "$name: Ward's XFRM counters" "inbound SA shows '${opened:-none}'"
+    local received
+    received=$(counter "Packets Received")
+    [ "${received:-0}" -gt 3000 ] 2>/dev/null && pass "$name: show stats reads the kernel's counters (Packets Received $received)" || fail "$name: show stats" "Packets Received '${received:-none}'"
+  else
+    opened=$(counter "Inbound Protected")
+    [ "${opened:-0}" -gt 3000 ] && pass "$name: Ward decrypted the kernel's ESP ($opened packets)" || fail "$name: Ward's counters" "Inbound Protected ${opened:-none}"
+  fi
   dyn show qmsas | grep -q "Quick Mode SA #1" && pass "$name: show qmsas lists the SA" || fail "$name: show qmsas" "no SA listed"
+  if [ "$datapath" = kernel ]; then
+    stop "$wardd_pid"; wardd_pid=
+    [ -z "$(nsx $W ip xfrm policy)" ] && [ -z "$(nsx $W ip xfrm state)" ] && pass "$name: an orderly stop takes Ward's policies and SAs out of the kernel" \
+      || fail "$name: orderly stop" "$(nsx $W ip xfrm policy | head -4)"
+  fi
   cleanup
+}
+
+# A numbered UDP stream Ward → charon (50 datagrams a second) while Ward's agent is killed
+# with SIGKILL and restarted three times; a capture on charon's side counts datagrams of the
+# stream in the clear (must be 0) and ESP (must flow), and the receiver must see the stream
+# after the last restart.
+leak_case() {
+  local name=$1 datapath=$2
+  echo "== $name"
+  setup "$name" "$datapath" charon || { cleanup; return; }
+  nsx $C tcpdump -n -U -Z root -i cv -w "$OUT/leak.pcap" 'udp port 9999 or esp' > /dev/null 2>&1 &
+  capture_pid=$!
+  nsx $C python3 "$here/traffic.py" sink 10.77.0.2 9999 75 > "$OUT/sink.txt" &
+  local sink=$!
+  sleep 1
+  nsx $W python3 "$here/traffic.py" stream 10.77.0.2 9999 70 50 > "$OUT/stream.txt" &
+  local stream=$!
+  sleep 12
+  local round started resumed
+  for round in 1 2 3; do
+    kill -9 "$wardd_pid"; wait "$wardd_pid" 2>/dev/null; wardd_pid=
+    sleep 3
+    started=$(date +%s%N)
+    start_wardd "$datapath" || { fail "$name: restart $round" "$(tail -3 "$OUT/wardd.log")"; break; }
+    resumed=
+    for _ in $(seq 200); do dyn show qmsas 2>/dev/null | grep -q "Quick Mode SA #1" && { resumed=$(( ($(date +%s%N) - started) / 1000000 )); break; }; sleep 0.1; done
+    [ -n "$resumed" ] && pass "$name: after SIGKILL $round the restarted agent has an SA again ($resumed ms from restart)" \
+      || fail "$name: restart $round" "no SA 20 s after the restart"
+    sleep 6
+  done
+  wait $stream; wait $sink
+  stop "$capture_pid"; capture_pid=
+  local clear esp received highest tail sent
+  clear=$(tcpdump -n -r "$OUT/leak.pcap" 'udp port 9999' 2>/dev/null | wc -l)
+  esp=$(tcpdump -n -r "$OUT/leak.pcap" 'esp' 2>/dev/null | wc -l)
+  read -r received highest tail < "$OUT/sink.txt"
+  sent=$(cat "$OUT/stream.txt")
+  [ "$clear" = 0 ] && [ "${esp:-0}" -gt 500 ] && pass "$name: 0 clear datagrams of the stream on the wire across 3 SIGKILLs ($esp ESP packets)" \
+    || fail "$name: leak" "$clear clear datagrams, $esp ESP packets"
+  # The stream's last 10 s come after the last restart: they must arrive.
+  [ "${highest:--1}" = $((sent - 1)) ] && [ "${tail:-0}" -ge 450 ] \
+    && pass "$name: the receiver sees the stream resume ($received of $sent received, $tail of the last 500)" \
+    || fail "$name: stream" "received ${received:-none} of $sent, highest ${highest:-none}, ${tail:-0} of the last 500"
+  cleanup
+}
+
+run_case() {
+  case $1 in
+    ward-initiates) traffic_case "$1" userspace charon ward ;;
+    charon-initiates) traffic_case "$1" userspace charon charon ;;
+    kernel-ward-initiates) traffic_case "$1" kernel charon ward ;;
+    kernel-charon-initiates) traffic_case "$1" kernel charon charon ;;
+    kernel-userspace) traffic_case "$1" kernel ward ward ;;
+    leak-kernel) leak_case "$1" kernel ;;
+    leak-userspace) leak_case "$1" userspace ;;
+    *) fail "$1" "no such case" ;;
+  esac
 }
 
 for c in "${cases[@]}"; do run_case "$c"; done

@@ -1,0 +1,302 @@
+import ESP
+import Foundation
+import Filtering
+import IKE
+import Packet
+import Transforms
+import XFRM
+
+/// The kernel backend: the filter table becomes XFRM policies, negotiated pairs become XFRM
+/// states, and the kernel does the per-packet work (`Docs/datapath.md`, "Kernel backend").
+/// Sans-I/O apart from the injected `XFRMChannel`: tests drive it with a recording fake, the
+/// agent with a netlink socket.
+///
+///  1. `adoptPrevious` at start: the policies a previous run left (Ward's priority band) are
+///     taken over, so the new table replaces them in place — protected traffic never meets a
+///     moment without its policy; the previous run's SAs (Ward's reqid) are deleted, their
+///     keys died with it, and traffic asks for new ones;
+///  2. `synchronize` after every table change: policies added or replaced (XFRM_MSG_UPDPOLICY,
+///     atomic per selector), then the ones no longer wanted deleted;
+///  3. `install`/`remove`: both SAs of a pair, inbound first;
+///  4. `handle` the kernel's events: an acquire (a packet met a template with no SA; the
+///     kernel holds or drops it) becomes an `AcquireRequest` as the userspace datapath would
+///     build it; a soft expiry of an outbound SA asks for a rekey once; a hard one removes the
+///     pair and tells IKE.
+/// When the agent dies, policies and SAs stay in the kernel: negotiate traffic either uses a
+/// live SA or waits for an acquire nobody answers — it is never sent in the clear.
+public final class KernelDatapath: DatapathBackend {
+    public let policy: RunningPolicy
+    private let channel: XFRMChannel
+    private let sourceAddress: (IPAddress) -> IPAddress?
+    /// The kernel's own counters (`/proc/net/xfrm_stat`, by name), for the totals.
+    private let kernelStatistics: () -> [String: UInt64]
+    /// Ward's policies in the kernel, by the key the kernel identifies them with.
+    public private(set) var installedPolicies: [XFRMPolicy.Key: XFRMPolicy] = [:]
+    public private(set) var counters = DatapathCounters()
+    private var retired = IPsecStatistics()
+
+    struct Entry {
+        let selector: TrafficSelector
+        let peer: IPAddress
+        let local: IPAddress
+        let inbound: SAParameters
+        let outbound: SAParameters
+        let transform: String
+        let installedAt: Double
+        var rekeyRequested = false
+    }
+
+    private(set) var entries: [Entry] = []
+
+    public init(policy: RunningPolicy, channel: XFRMChannel, sourceAddress: @escaping (IPAddress) -> IPAddress? = { _ in nil },
+                kernelStatistics: @escaping () -> [String: UInt64] = { [:] }) {
+        self.policy = policy
+        self.channel = channel
+        self.sourceAddress = sourceAddress
+        self.kernelStatistics = kernelStatistics
+    }
+
+    // MARK: policies
+
+    /// Takes over what a previous run left: returns how many policies were adopted and how
+    /// many SAs deleted.
+    public func adoptPrevious() throws(XFRMError) -> (policies: Int, states: Int) {
+        for message in try channel.query(XFRMPolicy.dump, describing: "dump XFRM policies") {
+            guard let policy = try? XFRMPolicy(decoding: message), XFRMPolicyCompiler.band.contains(policy.priority) else { continue }
+            installedPolicies[policy.key] = policy
+        }
+        var deleted = 0
+        for message in try channel.query(XFRMState.dump, describing: "dump XFRM states") {
+            guard let state = try? XFRMStateInfo(decoding: message), state.reqid == XFRMPolicyCompiler.reqid else { continue }
+            try? channel.perform(XFRMState.delete(destination: state.destination, spi: state.spi, securityProtocol: state.securityProtocol),
+                                 describing: "delete the previous run's SA spi 0x\(String(state.spi, radix: 16))")
+            deleted += 1
+        }
+        return (installedPolicies.count, deleted)
+    }
+
+    /// Makes the kernel's SPD match `policies`: adds and replaces first, then deletes what is
+    /// no longer wanted. Every policy is tried; the first refusal is thrown after the rest.
+    public func synchronize(_ policies: [XFRMPolicy]) throws(XFRMError) -> (changed: Int, removed: Int) {
+        var firstError: XFRMError?
+        var changed = 0, removed = 0
+        let wanted = Dictionary(policies.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        for policy in policies where installedPolicies[policy.key] != policy {
+            do {
+                try channel.perform(policy.update, describing: "install XFRM policy \(policy)")
+                installedPolicies[policy.key] = policy
+                changed += 1
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        for (key, policy) in installedPolicies where wanted[key] == nil {
+            do {
+                try channel.perform(XFRMPolicy.delete(key), describing: "delete XFRM policy \(policy)")
+            } catch where error.code == ENOENT {
+                // Gone already (someone flushed the SPD).
+            } catch {
+                firstError = firstError ?? error
+                continue
+            }
+            installedPolicies[key] = nil
+            removed += 1
+        }
+        if let firstError { throw firstError }
+        return (changed, removed)
+    }
+
+    /// An orderly stop: Ward's SAs and policies leave the kernel.
+    public func removeAll() {
+        for entry in entries { deleteStates(entry) }
+        entries.removeAll()
+        for (key, _) in installedPolicies { try? channel.perform(XFRMPolicy.delete(key), describing: "delete XFRM policy") }
+        installedPolicies.removeAll()
+    }
+
+    // MARK: SAs
+
+    public func install(_ pair: NegotiatedSAPair, now: Double) throws {
+        let inbound = try Self.state(pair.inbound, source: pair.outbound.destination, selector: pair.selector, inbound: true)
+        let outbound = try Self.state(pair.outbound, source: pair.inbound.destination, selector: pair.selector, inbound: false)
+        try channel.perform(inbound.add, describing: "install inbound SA spi 0x\(String(inbound.spi, radix: 16))")
+        do {
+            try channel.perform(outbound.add, describing: "install outbound SA spi 0x\(String(outbound.spi, radix: 16))")
+        } catch {
+            try? channel.perform(XFRMState.delete(destination: inbound.destination, spi: inbound.spi, securityProtocol: inbound.securityProtocol),
+                                 describing: "delete inbound SA")
+            throw error
+        }
+        entries.append(Entry(selector: pair.selector, peer: pair.peer.address, local: pair.inbound.destination, inbound: pair.inbound,
+                             outbound: pair.outbound, transform: pair.transform.description, installedAt: now))
+    }
+
+    public func remove(inboundSPI: UInt32) {
+        guard let index = entries.firstIndex(where: { $0.inbound.spi == inboundSPI }) else { return }
+        let entry = entries.remove(at: index)
+        let (inbound, outbound) = statistics(entry)
+        retired.add(inbound)
+        retired.add(outbound)
+        deleteStates(entry)
+    }
+
+    private func deleteStates(_ entry: Entry) {
+        for sa in [entry.outbound, entry.inbound] {
+            try? channel.perform(XFRMState.delete(destination: sa.destination, spi: sa.spi, securityProtocol: sa.securityProtocol.rawValue),
+                                 describing: "delete SA spi 0x\(String(sa.spi, radix: 16))")
+        }
+    }
+
+    /// The kernel enforces lifetimes and reports them as events (`handle`).
+    public func tick(now: Double) -> (rekeys: [AcquireRequest], expired: [UInt32]) { ([], []) }
+
+    /// The kernel holds (or dropped) the packets; it asks again when its acquire state times out.
+    public func negotiationFailed(peer: IPAddress) {}
+
+    public func pairsNoLongerCovered(now: Double) -> [UInt32] {
+        policy.pairsNoLongerCovered(entries.map { ($0.selector, $0.peer, $0.inbound.spi) }, now: now)
+    }
+
+    // MARK: kernel events
+
+    /// Turns the kernel's events into negotiations to start and pairs that expired (removed;
+    /// IKE should send a Delete for them).
+    public func handle(_ event: XFRMEvent, now: Double) -> (acquires: [AcquireRequest], expired: [UInt32]) {
+        switch event {
+        case .acquire(let flow, _, let priority):
+            guard let rank = XFRMPolicyCompiler.rank(forPriority: priority), rank < policy.decider.table.filters.count,
+                  policy.decider.table.filters[rank].action == .negotiate else {
+                counters.malformed += 1
+                return ([], [])
+            }
+            let filter = policy.decider.table.filters[rank]
+            let packet = PacketSelector(source: flow.source.network, destination: flow.destination.network, protocolNumber: flow.protocolNumber,
+                                        sourcePort: flow.sourcePort, destinationPort: flow.destinationPort)
+            counters.acquires += 1
+            let peer = filter.tunnelEndpoint ?? packet.destination
+            let local = filter.tunnelEndpoint.flatMap(sourceAddress) ?? packet.source
+            return ([AcquireRequest(selector: Datapath.selector(for: packet, filter: filter), local: local, peer: peer)], [])
+        case .expire(let state, let hard):
+            guard let index = entries.firstIndex(where: { $0.outbound.spi == state.spi && $0.outbound.destination == state.destination
+                || $0.inbound.spi == state.spi && $0.inbound.destination == state.destination }) else { return ([], []) }
+            let outbound = entries[index].outbound.spi == state.spi
+            if hard {
+                let spi = entries[index].inbound.spi
+                remove(inboundSPI: spi)
+                return ([], [spi])
+            }
+            guard outbound, !entries[index].rekeyRequested else { return ([], []) }
+            entries[index].rekeyRequested = true
+            let entry = entries[index]
+            return ([AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer, rekey: true)], [])
+        }
+    }
+
+    // MARK: monitor
+
+    /// Each SA's traffic as the kernel counts it (one GETSA per SA: the monitor asks rarely).
+    private func statistics(_ entry: Entry) -> (inbound: IPsecStatistics, outbound: IPsecStatistics) {
+        func info(_ sa: SAParameters) -> XFRMStateInfo? {
+            guard let answer = try? channel.query(XFRMState.get(destination: sa.destination, spi: sa.spi, securityProtocol: sa.securityProtocol.rawValue),
+                                                  describing: "read SA spi 0x\(String(sa.spi, radix: 16))").first else { return nil }
+            return try? XFRMStateInfo(decoding: answer)
+        }
+        var inbound = IPsecStatistics(), outbound = IPsecStatistics()
+        let tunnel: Bool = { if case .tunnel = entry.outbound.mode { true } else { false } }()
+        let confidential = entry.outbound.encryption != nil && entry.outbound.encryption != .null
+        if let state = info(entry.outbound) {
+            outbound.packetsSent = state.packets
+            outbound.authenticatedBytesSent = state.bytes
+            if confidential { outbound.confidentialBytesSent = state.bytes }
+            if tunnel { outbound.bytesSentInTunnels = state.bytes } else { outbound.transportBytesSent = state.bytes }
+        }
+        if let state = info(entry.inbound) {
+            inbound.packetsReceived = state.packets
+            inbound.authenticatedBytesReceived = state.bytes
+            if confidential { inbound.confidentialBytesReceived = state.bytes }
+            if tunnel { inbound.bytesReceivedInTunnels = state.bytes } else { inbound.transportBytesReceived = state.bytes }
+            inbound.packetsWithReplayDetection = UInt64(state.replayed)
+            inbound.packetsNotAuthenticated = UInt64(state.integrityFailed)
+        }
+        return (inbound, outbound)
+    }
+
+    public var securityAssociations: [InstalledSAPair] {
+        entries.map { entry in
+            let (inbound, outbound) = statistics(entry)
+            return InstalledSAPair(selector: entry.selector, peer: entry.peer, outboundSPI: entry.outbound.spi, inboundSPI: entry.inbound.spi,
+                                   transform: entry.transform, installedAt: entry.installedAt, inbound: inbound, outbound: outbound,
+                                   udpEncapsulated: entry.outbound.udpEncapsulation != nil,
+                                   tunnel: { if case .tunnel = entry.outbound.mode { true } else { false } }())
+        }
+    }
+
+    public var totalStatistics: IPsecStatistics {
+        var total = retired
+        for entry in entries {
+            let (inbound, outbound) = statistics(entry)
+            total.add(inbound)
+            total.add(outbound)
+        }
+        // What no SA can be charged with, from the kernel's own counters (RFC 4301 §4.4.2 audit).
+        let kernel = kernelStatistics()
+        total.badSPIPackets = kernel["XfrmInNoStates"] ?? 0
+        total.malformedPackets = (kernel["XfrmInHdrError"] ?? 0) + (kernel["XfrmInStateProtoError"] ?? 0)
+        return total
+    }
+
+    // MARK: SA parameters → XFRM
+
+    /// The XFRM form of one SA: outer addresses, mode, the negotiated selector (seen from the
+    /// SA's direction), algorithms by their kernel names, lifetimes, NAT-T ports.
+    static func state(_ sa: SAParameters, source: IPAddress, selector: TrafficSelector, inbound: Bool) throws(XFRMError) -> XFRMState {
+        var outerSource = source, outerDestination = sa.destination, tunnel = false
+        if case .tunnel(let from, let to) = sa.mode {
+            outerSource = from
+            outerDestination = to
+            tunnel = true
+        }
+        let flow = inbound
+            ? XFRMSelector(source: selector.remote, destination: selector.local, protocolNumber: selector.protocolID,
+                           sourcePort: selector.remotePort, destinationPort: selector.localPort)
+            : XFRMSelector(source: selector.local, destination: selector.remote, protocolNumber: selector.protocolID,
+                           sourcePort: selector.localPort, destinationPort: selector.remotePort)
+        var algorithms: [XFRMAlgorithm] = []
+        if let encryption = sa.encryption {
+            guard let algorithm = xfrmAlgorithm(encryption, key: sa.encryptionKey) else {
+                throw XFRMError(operation: "SA spi 0x\(String(sa.spi, radix: 16))", code: 0, detail: "the kernel backend has no name for \(encryption)")
+            }
+            algorithms.append(algorithm)
+        }
+        if let integrity = sa.integrity {
+            algorithms.append(XFRMAlgorithm(.authentication(truncationBits: integrity.icvLength * 8), name: kernelName(integrity), key: sa.integrityKey))
+        }
+        let lifetime = XFRMLifetime(softBytes: sa.lifetime.softBytes, hardBytes: sa.lifetime.hardBytes,
+                                    softSeconds: UInt64(sa.lifetime.softSeconds.rounded(.up)), hardSeconds: UInt64(sa.lifetime.hardSeconds.rounded(.up)))
+        return XFRMState(source: outerSource, destination: outerDestination, spi: sa.spi, securityProtocol: sa.securityProtocol.rawValue, tunnel: tunnel,
+                         reqid: XFRMPolicyCompiler.reqid, selector: flow.source.network.isIPv4 == flow.destination.network.isIPv4 ? flow : nil,
+                         replayWindow: inbound ? sa.replayWindow : 0, extendedSequenceNumbers: sa.extendedSequenceNumbers,
+                         algorithms: algorithms, udpEncapsulation: sa.udpEncapsulation, lifetime: lifetime)
+    }
+
+    static func xfrmAlgorithm(_ encryption: EncryptionAlgorithm, key: [UInt8]) -> XFRMAlgorithm? {
+        switch encryption {
+        case .null: XFRMAlgorithm(.encryption, name: "ecb(cipher_null)", key: [])
+        case .desCBC: XFRMAlgorithm(.encryption, name: "cbc(des)", key: key)
+        case .tripleDESCBC: XFRMAlgorithm(.encryption, name: "cbc(des3_ede)", key: key)
+        case .aesCBC: XFRMAlgorithm(.encryption, name: "cbc(aes)", key: key)
+        case .aesGCM16: XFRMAlgorithm(.aead(icvBits: 128), name: "rfc4106(gcm(aes))", key: key)
+        case .chacha20Poly1305: XFRMAlgorithm(.aead(icvBits: 128), name: "rfc7539esp(chacha20,poly1305)", key: key)
+        }
+    }
+
+    static func kernelName(_ integrity: IntegrityAlgorithm) -> String {
+        switch integrity {
+        case .hmacMD5_96: "hmac(md5)"
+        case .hmacSHA1_96: "hmac(sha1)"
+        case .hmacSHA256_128: "hmac(sha256)"
+        case .hmacSHA384_192: "hmac(sha384)"
+        case .hmacSHA512_256: "hmac(sha512)"
+        }
+    }
+}
