@@ -45,7 +45,7 @@ extension AgentRuntime {
         })])
         log(.notice, "stopping", ["sas": kernel.securityAssociations.count])
         for pair in kernel.securityAssociations { perform(engine.delete(inboundSPI: pair.inboundSPI, now: now)) }
-        kernel.removeAll()
+        for failure in kernel.removeAll() { log(.warning, "XFRM cleanup", ["reason": failure]) }
         log(.notice, "stopped")
     }
 

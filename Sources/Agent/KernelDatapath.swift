@@ -106,12 +106,28 @@ public final class KernelDatapath: DatapathBackend {
         return (changed, removed)
     }
 
-    /// An orderly stop: Ward's SAs and policies leave the kernel.
-    public func removeAll() {
+    /// An orderly stop: Ward's SAs and policies leave the kernel — the ones it knows by
+    /// selector, then whatever a dump still shows in Ward's band, by the kernel's index.
+    /// Returns what could not be removed.
+    public func removeAll() -> [XFRMError] {
+        var failures: [XFRMError] = []
         for entry in entries { deleteStates(entry) }
         entries.removeAll()
-        for (key, _) in installedPolicies { try? channel.perform(XFRMPolicy.delete(key), describing: "delete XFRM policy") }
+        for (key, policy) in installedPolicies {
+            do { try channel.perform(XFRMPolicy.delete(key), describing: "delete XFRM policy \(policy)") } catch where error.code == ENOENT {
+            } catch { failures.append(error) }
+        }
         installedPolicies.removeAll()
+        do {
+            for message in try channel.query(XFRMPolicy.dump, describing: "dump XFRM policies") {
+                guard let policy = try? XFRMPolicy(decoding: message), XFRMPolicyCompiler.band.contains(policy.priority),
+                      let index = try? XFRMPolicy.index(of: message) else { continue }
+                do { try channel.perform(XFRMPolicy.delete(index: index, direction: policy.direction), describing: "delete XFRM policy \(policy) (index \(index))") } catch {
+                    failures.append(error)
+                }
+            }
+        } catch { failures.append(error) }
+        return failures
     }
 
     // MARK: SAs

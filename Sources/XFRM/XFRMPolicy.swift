@@ -99,6 +99,20 @@ public struct XFRMPolicy: Hashable, Sendable, CustomStringConvertible {
         return XFRMRequest(.deletePolicy, flags: [.request, .acknowledge], fixed: writer.bytes)
     }
 
+    /// XFRM_MSG_DELPOLICY by the kernel's own index of the policy (from a dump): removes
+    /// exactly that policy, whatever its selector says.
+    public static func delete(index: UInt32, direction: XFRMDirection) -> XFRMRequest {
+        var writer = StructWriter(size: 64)
+        writer.u32(index, at: 56)
+        writer.u8(direction.rawValue, at: 60)
+        return XFRMRequest(.deletePolicy, flags: [.request, .acknowledge], fixed: writer.bytes)
+    }
+
+    /// The kernel's index of a policy in a dump (`xfrm_userpolicy_info.index`).
+    public static func index(of message: NetlinkMessage) throws(XFRMDecodingError) -> UInt32 {
+        try StructReader(message.payload, origin: message.payloadOffset).u32(at: 156, "index")
+    }
+
     /// XFRM_MSG_GETPOLICY as a dump of every policy.
     public static let dump = XFRMRequest(.getPolicy, flags: [.request, .dump], fixed: [UInt8](repeating: 0, count: 64))
 

@@ -5,6 +5,7 @@
 import Agent
 import ArgumentParser
 import Foundation
+import Filtering
 import Platform
 
 @main
@@ -52,15 +53,23 @@ struct Wardd: ParsableCommand {
         }
         let log = Log(minimum: verbose ? .debug : .info)
         if boot {
+            // A stored value that does not parse must not leave the host unfiltered: the
+            // default mode (stateful, no exemptions) goes in force, and the exit status says so.
+            let settings = AgentSettings.load(path: config)
+            var failure: String?
+            var (mode, exemptions) = (BootMode.stateful, [BootExemption]())
+            do { (mode, exemptions) = try settings.bootFilter() } catch { failure = "\(error)" }
             do {
-                let (mode, exemptions) = try AgentSettings.load(path: config).bootFilter()
                 try BootFilter.install(mode: mode, exemptions: exemptions)
-                log(.notice, "boot-time filter in force", ["bootmode": mode.rawValue, "bootexemptions": exemptions.isEmpty ? "none" : exemptions.map(\.description).joined(separator: " ")])
-                return
             } catch {
                 log(.error, "boot-time filter not installed", ["reason": error])
                 throw ExitCode(1)
             }
+            log(failure == nil ? .notice : .error, "boot-time filter in force",
+                ["bootmode": mode.rawValue, "bootexemptions": exemptions.isEmpty ? "none" : exemptions.map(\.description).joined(separator: " "),
+                 "reason": failure ?? "as configured"])
+            if failure != nil { throw ExitCode(1) }
+            return
         }
         do {
             try AgentRuntime(configuration: configuration, log: log).run()

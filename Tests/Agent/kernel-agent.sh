@@ -228,14 +228,14 @@ leak_case() {
   local name=$1 datapath=$2
   echo "== $name"
   setup "$name" "$datapath" charon || { cleanup; return; }
-  nsx $C tcpdump -n -U -Z root -i cv -w "$OUT/leak.pcap" 'udp port 9999 or esp' > /dev/null 2>&1 &
+  ip netns exec $C tcpdump -n -i cv --immediate-mode -U -s 128 -w "$OUT/leak.pcap" 'udp port 9999 or esp' > "$OUT/tcpdump.log" 2>&1 &
   capture_pid=$!
-  nsx $C python3 "$here/traffic.py" sink 10.77.0.2 9999 75 > "$OUT/sink.txt" &
+  ip netns exec $C python3 "$here/traffic.py" sink 10.77.0.2 9999 300 > "$OUT/sink.txt" &
   local sink=$!
   sleep 1
-  nsx $W python3 "$here/traffic.py" stream 10.77.0.2 9999 70 50 > "$OUT/stream.txt" &
+  ip netns exec $W python3 "$here/traffic.py" stream 10.77.0.2 9999 300 50 > "$OUT/stream.txt" &
   local stream=$!
-  sleep 12
+  sleep 10
   local round started resumed
   for round in 1 2 3; do
     kill -9 "$wardd_pid"; wait "$wardd_pid" 2>/dev/null; wardd_pid=
@@ -243,12 +243,16 @@ leak_case() {
     started=$(date +%s%N)
     start_wardd "$datapath" || { fail "$name: restart $round" "$(tail -3 "$OUT/wardd.log")"; break; }
     resumed=
-    for _ in $(seq 200); do dyn show qmsas 2>/dev/null | grep -q "Quick Mode SA #1" && { resumed=$(( ($(date +%s%N) - started) / 1000000 )); break; }; sleep 0.1; done
+    for _ in $(seq 300); do dyn show qmsas 2>/dev/null | grep -q "Quick Mode SA #1" && { resumed=$(( ($(date +%s%N) - started) / 1000000 )); break; }; sleep 0.1; done
     [ -n "$resumed" ] && pass "$name: after SIGKILL $round the restarted agent has an SA again ($resumed ms from restart)" \
-      || fail "$name: restart $round" "no SA 20 s after the restart"
-    sleep 6
+      || fail "$name: restart $round" "no SA 30 s after the restart"
+    sleep 5
   done
-  wait $stream; wait $sink
+  # 12 s more of stream after the last restart; then the receiver drains.
+  sleep 7
+  kill -TERM $stream; wait $stream
+  sleep 2
+  kill -TERM $sink; wait $sink
   stop "$capture_pid"; capture_pid=
   local clear esp received highest tail sent
   clear=$(tcpdump -n -r "$OUT/leak.pcap" 'udp port 9999' 2>/dev/null | wc -l)
@@ -256,9 +260,9 @@ leak_case() {
   read -r received highest tail < "$OUT/sink.txt"
   sent=$(cat "$OUT/stream.txt")
   [ "$clear" = 0 ] && [ "${esp:-0}" -gt 500 ] && pass "$name: 0 clear datagrams of the stream on the wire across 3 SIGKILLs ($esp ESP packets)" \
-    || fail "$name: leak" "$clear clear datagrams, $esp ESP packets"
+    || fail "$name: leak" "$clear clear datagrams, $esp ESP packets; tcpdump: $(tail -2 "$OUT/tcpdump.log")"
   # The stream's last 10 s come after the last restart: they must arrive.
-  [ "${highest:--1}" = $((sent - 1)) ] && [ "${tail:-0}" -ge 450 ] \
+  [ "${highest:--1}" -ge $((sent - 5)) ] && [ "${tail:-0}" -ge 450 ] \
     && pass "$name: the receiver sees the stream resume ($received of $sent received, $tail of the last 500)" \
     || fail "$name: stream" "received ${received:-none} of $sent, highest ${highest:-none}, ${tail:-0} of the last 500"
   cleanup

@@ -4,11 +4,16 @@
   traffic.py send ADDR PORT SIZE SEED         send SIZE pseudo-random bytes, print "<bytes> <sha256>"
   traffic.py connect ADDR PORT                print "open" or "closed: <reason>" (2 s)
   traffic.py listen ADDR PORT SECONDS         accept and close connections for SECONDS
-  traffic.py stream ADDR PORT SECONDS RATE    send numbered UDP datagrams (RATE per second), print how many
-  traffic.py sink ADDR PORT SECONDS           receive numbered datagrams for SECONDS, print
+  traffic.py stream ADDR PORT SECONDS RATE    send numbered UDP datagrams (RATE per second) until SECONDS pass
+                                              or SIGTERM, then print how many
+  traffic.py sink ADDR PORT SECONDS           receive numbered datagrams until SECONDS pass or SIGTERM, print
                                               "<distinct received> <highest number> <received of the last 500>"
 """
-import hashlib, random, socket, sys, time
+import hashlib, random, signal, socket, sys, time
+
+class Stop(Exception): pass
+
+def on_term(*_): raise Stop()
 
 def serve(addr, port, timeout=60):
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -45,22 +50,26 @@ def stream(addr, port, seconds, rate):
     # Send errors (no SA yet, the policy's queue full) are counted as sent: the test wants every
     # packet the application offered, whatever the datapath made of it.
     s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
-    n = 0; start = time.time()
-    while time.time() - start < seconds:
-        try: s.sendto(b"ward-leak-test %08d " % n + b"x" * 64, (addr, port))
-        except OSError: pass
-        n += 1
-        time.sleep(max(0, start + n / rate - time.time()))
+    n = 0; start = time.time(); signal.signal(signal.SIGTERM, on_term)
+    try:
+        while time.time() - start < seconds:
+            try: s.sendto(b"ward-leak-test %08d " % n + b"x" * 64, (addr, port))
+            except OSError: pass
+            n += 1
+            time.sleep(max(0, start + n / rate - time.time()))
+    except Stop: pass
     print(n, flush=True)
 
 def sink(addr, port, seconds):
     s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, port)); s.settimeout(0.2); end = time.time() + seconds
-    numbers = set()
-    while time.time() < end:
-        try: data = s.recv(2048)
-        except socket.timeout: continue
-        if data.startswith(b"ward-leak-test "): numbers.add(int(data[15:23]))
+    numbers = set(); signal.signal(signal.SIGTERM, on_term)
+    try:
+        while time.time() < end:
+            try: data = s.recv(2048)
+            except socket.timeout: continue
+            if data.startswith(b"ward-leak-test "): numbers.add(int(data[15:23]))
+    except Stop: pass
     highest = max(numbers, default=-1)
     print(len(numbers), highest, sum(1 for n in numbers if n > highest - 500), flush=True)
 

@@ -37,4 +37,12 @@ final class AgentInteropTests: XCTestCase {
         }
         try run("charon-agent.sh", expectedPasses: 55)
     }
+
+    /// The boot-time filter with no agent running (stateful, block, permit, bad values), the
+    /// agent taking over from it, and the kernel datapath's SPD on this host's kernel: in
+    /// place, kept through SIGKILL with no clear packet on the wire, adopted by the restarted
+    /// agent, removed by an orderly stop (Tests/Agent/boot-mode.sh).
+    func testBootModesAndTheKernelSPDHoldWithoutTheAgent() throws {
+        try run("boot-mode.sh", expectedPasses: 27)
+    }
 }
