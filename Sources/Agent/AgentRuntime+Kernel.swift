@@ -24,6 +24,10 @@ extension AgentRuntime {
         // Packets that meet a template with no SA yet wait in the policy's queue (not dropped)
         // while IKE negotiates, as the userspace datapath holds them (Docs/datapath.md).
         SystemCommand.writeSysctl("net.core.xfrm_larval_drop", "0")
+        if let refusal = kernel.probeESP() {
+            log(.error, "this kernel cannot install ESP SAs: negotiated traffic will wait (fail closed) — use the userspace datapath",
+                ["reason": refusal])
+        }
         let adopted = try kernel.adoptPrevious()
         log(.notice, "kernel datapath", ["adopted_policies": adopted.policies, "deleted_previous_sas": adopted.states])
         loadStartupPolicy()

@@ -56,6 +56,22 @@ public final class KernelDatapath: DatapathBackend {
         self.kernelStatistics = kernelStatistics
     }
 
+    /// Whether this kernel can hold an ESP SA (AES-CBC with HMAC-SHA1): a probe state on the
+    /// loopback address is added and deleted. Kernels built without ESP refuse it; the agent
+    /// then says so at start (traffic the policy secures would wait forever — closed, but
+    /// useless).
+    public func probeESP() -> XFRMError? {
+        let loopback = IPAddress.v4(IPv4Address(127, 0, 0, 1)), spi: UInt32 = 0x5741_0001
+        let probe = XFRMState(source: loopback, destination: loopback, spi: spi, securityProtocol: 50, tunnel: false, reqid: XFRMPolicyCompiler.reqid,
+                              selector: nil, replayWindow: 0, extendedSequenceNumbers: false,
+                              algorithms: [XFRMAlgorithm(.encryption, name: "cbc(aes)", key: [UInt8](repeating: 0, count: 16)),
+                                           XFRMAlgorithm(.authentication(truncationBits: 96), name: "hmac(sha1)", key: [UInt8](repeating: 0, count: 20))],
+                              udpEncapsulation: nil, lifetime: XFRMLifetime(hardSeconds: 5))
+        do { try channel.perform(probe.add, describing: "probe ESP with an SA on 127.0.0.1") } catch { return error }
+        try? channel.perform(XFRMState.delete(destination: loopback, spi: spi, securityProtocol: 50), describing: "delete the ESP probe")
+        return nil
+    }
+
     // MARK: policies
 
     /// Takes over what a previous run left: returns how many policies were adopted and how

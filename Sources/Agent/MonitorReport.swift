@@ -136,6 +136,7 @@ struct MonitorReport {
         var lines = title("Ward IPsec agent configuration")
         lines += runtime.settings.named.map { line($0.0, $0.1) }
         lines += [line("Policy in force", runtime.policySummary), line("Table generation", runtime.policy.generation),
+                  line("Datapath", runtime.kernel.map { "kernel (XFRM, \($0.installedPolicies.count) policies)" } ?? "userspace"),
                   line("Agent started", ISO8601DateFormatter().string(from: runtime.startedAt))]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -15,12 +15,12 @@ import Foundation
 /// a restart (Docs/datapath.md).
 extension PacketSteering {
     func installRoutingAndTC(families: [String]) throws(SteeringError) {
+        // Nothing is deleted before its replacement is in place: a restarted agent takes over
+        // the rules, routes and filters its predecessor left without a moment in which
+        // covered traffic could bypass the devices (Docs/kernel-datapath.md, leak test).
         for family in families {
-            run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(table - 1)])
-            run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(table)])
-            run(ignoringFailure: "/usr/sbin/ip", [family, "route", "flush", "table", String(table)])
             try run("/usr/sbin/ip", [family, "route", "replace", "blackhole", "default", "metric", "4294967295", "table", String(table)])
-            var copied = 0
+            var copied: Set<String> = []
             for route in try mainRoutes(family: family) {
                 // IPv6 link-local stays on its own link: neighbour discovery needs it.
                 let linkLocal = route.destination.hasPrefix("fe80:")
@@ -30,16 +30,26 @@ extension PacketSteering {
                     arguments += ["mtu", String(mtu), "advmss", String(family == "-4" ? mss : mss - 20)]
                 }
                 try run("/usr/sbin/ip", arguments)
-                copied += 1
+                copied.insert(route.destination)
             }
-            if copied > 0 || family == "-4" {
-                try run("/usr/sbin/ip", [family, "rule", "add", "priority", String(table - 1), "fwmark", hex(agentMark), "lookup", "main"])
-                try run("/usr/sbin/ip", [family, "rule", "add", "priority", String(table), "lookup", String(table)])
+            // Routes an earlier run copied that the main table no longer has.
+            for line in (try? run("/usr/sbin/ip", ["-o", family, "route", "show", "table", String(table)]))?.split(separator: "\n") ?? [] {
+                let words = line.split(separator: " ").map(String.init)
+                guard let destination = words.first, destination != "blackhole", !copied.contains(destination) else { continue }
+                run(ignoringFailure: "/usr/sbin/ip", [family, "route", "del", destination, "table", String(table)])
+            }
+            if !copied.isEmpty || family == "-4" {
+                try ensureRule(family: family, priority: table - 1, ["fwmark", hex(agentMark), "lookup", "main"])
+                try ensureRule(family: family, priority: table, ["lookup", String(table)])
             }
         }
         for interface in interfaces {
-            run(ignoringFailure: "/usr/sbin/tc", ["qdisc", "del", "dev", interface, "clsact"])
-            try run("/usr/sbin/tc", ["qdisc", "add", "dev", interface, "clsact"])
+            // The new filters go in at the priorities the previous run did not use, then the
+            // previous run's go: classification never meets an empty ingress.
+            run(ignoringFailure: "/usr/sbin/tc", ["qdisc", "add", "dev", interface, "clsact"])
+            let existing = (try? run("/usr/sbin/tc", ["filter", "show", "dev", interface, "ingress"])) ?? ""
+            let previousBase = existing.contains("pref 1 ") ? 1 : existing.contains("pref 101 ") ? 101 : nil
+            let base = previousBase == 1 ? 101 : 1
             let pass: [[String]] = [
                 ["protocol", "ip", "u32", "match", "ip", "protocol", "50", "0xff"],
                 ["protocol", "ip", "u32", "match", "ip", "protocol", "17", "0xff", "match", "ip", "dport", "500", "0xffff"],
@@ -52,11 +62,16 @@ extension PacketSteering {
             for (index, match) in pass.enumerated() {
                 // A match without an action ends classification with "ok": the packet goes on
                 // to the stack (no gact module needed).
-                try run("/usr/sbin/tc", ["filter", "add", "dev", interface, "ingress", "prio", String(index + 1)] + match + ["classid", "1:1"])
+                try run("/usr/sbin/tc", ["filter", "add", "dev", interface, "ingress", "prio", String(base + index)] + match + ["classid", "1:1"])
             }
             for (offset, protocolName) in ["ip", "ipv6"].enumerated() {
-                try run("/usr/sbin/tc", ["filter", "add", "dev", interface, "ingress", "prio", String(pass.count + 1 + offset), "protocol", protocolName,
+                try run("/usr/sbin/tc", ["filter", "add", "dev", interface, "ingress", "prio", String(base + pass.count + offset), "protocol", protocolName,
                                          "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", inboundDevice])
+            }
+            if let previousBase {
+                for prio in previousBase..<(previousBase + pass.count + 2) {
+                    run(ignoringFailure: "/usr/sbin/tc", ["filter", "del", "dev", interface, "ingress", "prio", String(prio)])
+                }
             }
         }
     }

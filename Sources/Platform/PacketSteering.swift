@@ -125,7 +125,10 @@ public struct PacketSteering: Sendable, Equatable {
                 try installNftables(families: families)
                 return .nftables
             } catch {
-                uninstall()
+                // Only the nftables tables go: the routing rules and tc filters a previous run
+                // left keep steering until their replacements are in (no clear-text window).
+                run(ignoringFailure: "/usr/sbin/nft", ["delete", "table", "inet", nftTable])
+                run(ignoringFailure: "/usr/sbin/nft", ["delete", "table", "netdev", nftTable])
                 if mechanism == .nftables { throw error }
             }
         }
@@ -133,14 +136,16 @@ public struct PacketSteering: Sendable, Equatable {
         return .routingAndTC
     }
 
+    /// The ruleset first — one atomic transaction, which changes nothing when the kernel
+    /// refuses it — then the routing: a refusal leaves whatever a previous run installed
+    /// untouched for the fallback to take over.
     private func installNftables(families: [String]) throws(SteeringError) {
+        try run("/usr/sbin/nft", ["-f", "-"], input: ruleset)
         for family in families {
-            run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(table)])
-            try run("/usr/sbin/ip", [family, "rule", "add", "priority", String(table), "fwmark", hex(steerMark), "lookup", String(table)])
             try run("/usr/sbin/ip", [family, "route", "replace", "default", "dev", outboundDevice, "table", String(table)])
             try run("/usr/sbin/ip", [family, "route", "replace", "blackhole", "default", "metric", "4294967295", "table", String(table)])
+            try ensureRule(family: family, priority: table, ["fwmark", hex(steerMark), "lookup", String(table)])
         }
-        try run("/usr/sbin/nft", ["-f", "-"], input: ruleset)
     }
 
     /// Removes the ruleset, rules and routes (an orderly stop; the devices go with the agent).
@@ -166,6 +171,25 @@ public struct PacketSteering: Sendable, Equatable {
     }
 
     func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+
+    /// Makes `priority` hold exactly the rule `selector` (e.g. `fwmark 0x1 lookup 5741`)
+    /// without a moment with none: a restarted agent finds the rule its predecessor left and
+    /// keeps it; a different rule at that priority is replaced by adding the new one first.
+    /// (Deleting and re-adding would let covered traffic out through the main table for the
+    /// time between — the window the leak test caught.)
+    func ensureRule(family: String, priority: Int, _ selector: [String]) throws(SteeringError) {
+        let wanted = (["from", "all"] + selector).joined(separator: " ")
+        let present = ((try? run("/usr/sbin/ip", [family, "rule", "show", "priority", String(priority)])) ?? "")
+            .split(separator: "\n").map { line in
+                // "5741:\tfrom all fwmark 0x5741 lookup 5741" → "from all fwmark 0x5741 lookup 5741"
+                line.split(separator: ":", maxSplits: 1).last.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") } ?? ""
+            }
+        if present == [wanted] { return }
+        if !present.contains(wanted) { try run("/usr/sbin/ip", [family, "rule", "add", "priority", String(priority)] + selector) }
+        for stale in present where stale != wanted {
+            run(ignoringFailure: "/usr/sbin/ip", [family, "rule", "del", "priority", String(priority)] + stale.split(separator: " ").dropFirst(2).map(String.init))
+        }
+    }
 
     private func writeSysctl(_ key: String, _ value: String) { SystemCommand.writeSysctl(key, value) }
 

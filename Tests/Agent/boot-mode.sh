@@ -13,7 +13,8 @@
 #   block     nothing either way, except TCP 22 (exempted inbound, and its replies outbound);
 #   permit    everything; no table in the kernel.
 # Then: a bootmode that does not parse still leaves the default (stateful) in force and says
-# why; starting wardd removes the boot table once its policy is in force.
+# why; starting wardd puts the persistent store's policy in force before the local one, and
+# removes the boot table once its policy is in force.
 # Kernel SPD (`wardd --datapath kernel`): the filter table is in the kernel; after SIGKILL the
 # policies stay and H's pings to N leave no clear packet on the wire; a restarted agent adopts
 # them (no duplicates); an orderly stop removes them.
@@ -105,18 +106,22 @@ expect "bad bootmode: H still pings N" yes ping_ok $H 10.77.0.2
 
 echo "== agent takes over"
 boot stateful none
+# The persistent store blocks telnet from H; the local store secures H ↔ N.
 cat > "$OUT/policy.txt" <<POLICY
 pushd ipsec static
 set batch mode=enable
-add filterlist name="Neighbour"
-add filter filterlist="Neighbour" srcaddr=me dstaddr=10.77.0.2
-add filteraction name="Secure" action=negotiate inpass=no soft=no qmpfs=no qmsec="ESP[AES128,SHA1]:3600s"
+set store location=persistent
 add filterlist name="Telnet"
 add filter filterlist="Telnet" srcaddr=me dstaddr=any protocol=TCP srcport=23
 add filteraction name="Drop" action=block
+add policy name="Persistent" assign=yes
+add rule name="Telnet" policy="Persistent" filterlist="Telnet" filteraction="Drop"
+set store location=local
+add filterlist name="Neighbour"
+add filter filterlist="Neighbour" srcaddr=me dstaddr=10.77.0.2
+add filteraction name="Secure" action=negotiate inpass=no soft=no qmpfs=no qmsec="ESP[AES128,SHA1]:3600s"
 add policy name="Boot" mmsecmethods="AES128-SHA1-14"
 add rule name="Neighbour" policy="Boot" filterlist="Neighbour" filteraction="Secure" psk="boot-mode-psk" kerberos=no
-add rule name="Telnet" policy="Boot" filterlist="Telnet" filteraction="Drop"
 set policy name="Boot" assign=yes
 set batch mode=disable
 popd
@@ -132,6 +137,9 @@ start_wardd kernel || fail "wardd --datapath kernel" "did not start: $(tail -3 "
 nsx $H nft list table inet ward-boot > /dev/null 2>&1 && fail "agent: boot table" "still there after the agent started" \
   || pass "agent: wardd removed the boot table once its policy was in force"
 grep -q "boot-time filter removed" "$OUT/wardd.log" && pass "agent: the log says so" || fail "agent: log" "$(cat "$OUT/wardd.log")"
+grep -n "policy applied\|persistent policy in force" "$OUT/wardd.log" | head -3 | tr '\n' ' ' > "$OUT/order.txt"
+grep -q 'policies="Persistent (persistent)".*persistent policy in force.*policies="Persistent (persistent), Boot (local)"' "$OUT/order.txt" \
+  && pass "agent: the persistent policy went in force first, then the local one joined" || fail "agent: startup order" "$(cat "$OUT/order.txt")"
 
 echo "== kernel SPD on this host"
 spd() { nsx $H ip xfrm policy; }

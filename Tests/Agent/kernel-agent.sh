@@ -27,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace)
 P=wk$$
 W=${P}w C=${P}c
-OUT=${WARD_KERNEL_AGENT_OUT:-/tmp/ward-kernel-agent}/$P
+OUT=${LAB_KERNEL_AGENT_OUT:-${WARD_KERNEL_AGENT_OUT:-/tmp/ward-kernel-agent}}/$P
 PSK="kernel-agent-psk-not-a-secret"
 mkdir -p "$OUT"
 failures=0 wardd_pid= charon_pid= peer_pid= capture_pid=
@@ -145,7 +145,8 @@ setup() {
   fi
   start_wardd "$2" || { fail setup "wardd did not start: $(tail -3 "$OUT/wardd.log")"; return 1; }
   if [ "$2" = kernel ]; then
-    grep -q "datapath=kernel" "$OUT/wardd.log" && pass "$1: wardd runs on the kernel's XFRM" || fail "$1: kernel datapath" "$(tail -2 "$OUT/wardd.log")"
+    grep -q "datapath=kernel" "$OUT/wardd.log" && dyn show config | grep -q "Datapath  *: kernel (XFRM" \
+      && pass "$1: wardd runs on the kernel's XFRM (log, show config)" || fail "$1: kernel datapath" "$(tail -2 "$OUT/wardd.log")"
     local spd
     spd=$(nsx $W ip xfrm policy)
     [ "$(grep -c "priority 20010" <<< "$spd")" -ge 2 ] && grep -q "reqid 1463898692 mode transport" <<< "$spd" \
@@ -239,8 +240,10 @@ leak_case() {
   local round started resumed
   for round in 1 2 3; do
     kill -9 "$wardd_pid"; wait "$wardd_pid" 2>/dev/null; wardd_pid=
+    echo "kill $round at $(date +%s.%N)" >> "$OUT/restarts.txt"
     sleep 3
     started=$(date +%s%N)
+    echo "start $round at $(date +%s.%N)" >> "$OUT/restarts.txt"
     start_wardd "$datapath" || { fail "$name: restart $round" "$(tail -3 "$OUT/wardd.log")"; break; }
     resumed=
     for _ in $(seq 300); do dyn show qmsas 2>/dev/null | grep -q "Quick Mode SA #1" && { resumed=$(( ($(date +%s%N) - started) / 1000000 )); break; }; sleep 0.1; done
@@ -260,7 +263,7 @@ leak_case() {
   read -r received highest tail < "$OUT/sink.txt"
   sent=$(cat "$OUT/stream.txt")
   [ "$clear" = 0 ] && [ "${esp:-0}" -gt 500 ] && pass "$name: 0 clear datagrams of the stream on the wire across 3 SIGKILLs ($esp ESP packets)" \
-    || fail "$name: leak" "$clear clear datagrams, $esp ESP packets; tcpdump: $(tail -2 "$OUT/tcpdump.log")"
+    || fail "$name: leak" "$clear clear datagrams, $esp ESP packets; clear from $(tcpdump -tt -n -r "$OUT/leak.pcap" 'udp port 9999' 2>/dev/null | sed -n '1p;$p' | cut -d' ' -f1 | paste -sd-); restarts: $(paste -sd';' "$OUT/restarts.txt"); tcpdump: $(tail -1 "$OUT/tcpdump.log")"
   # The stream's last 10 s come after the last restart: they must arrive.
   [ "${highest:--1}" -ge $((sent - 5)) ] && [ "${tail:-0}" -ge 450 ] \
     && pass "$name: the receiver sees the stream resume ($received of $sent received, $tail of the last 500)" \

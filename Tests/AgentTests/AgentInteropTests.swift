@@ -43,6 +43,6 @@ final class AgentInteropTests: XCTestCase {
     /// place, kept through SIGKILL with no clear packet on the wire, adopted by the restarted
     /// agent, removed by an orderly stop (Tests/Agent/boot-mode.sh).
     func testBootModesAndTheKernelSPDHoldWithoutTheAgent() throws {
-        try run("boot-mode.sh", expectedPasses: 27)
+        try run("boot-mode.sh", expectedPasses: 28)
     }
 }

@@ -29,7 +29,7 @@ final class KernelAgentInteropTests: XCTestCase {
             try FileManager.default.copyItem(at: Self.tests.appendingPathComponent("Agent/\(script)"), to: work.appendingPathComponent(script))
         }
         let (output, status) = try Subprocess.run("/usr/bin/env", [
-            "LAB_SHARE=\(share.path)", "WARD_KERNEL_AGENT_OUT=\(work.path)/out",
+            "LAB_SHARE=\(share.path)", "LAB_KERNEL_AGENT_OUT=\(work.path)/out",
             Self.tests.appendingPathComponent("Kernel/uml-run.sh").path, "-t", "900", "--",
             work.appendingPathComponent("kernel-agent.sh").path, work.appendingPathComponent("bin").path,
         ])

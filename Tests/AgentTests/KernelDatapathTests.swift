@@ -1,0 +1,146 @@
+import ESP
+import Filtering
+import IKE
+import Packet
+import XCTest
+@testable import Agent
+@testable import XFRM
+
+/// Records XFRM requests and answers queries from a scripted kernel: the kernel datapath's
+/// logic without a kernel (the real one is in Tests/Agent/kernel-agent.sh and boot-mode.sh).
+final class RecordingXFRMChannel: XFRMChannel {
+    var performed: [(type: XFRMMessageType, body: [UInt8], operation: String)] = []
+    /// What a dump of policies / states returns.
+    var policyDump: [XFRMRequest] = []
+    var stateDump: [XFRMRequest] = []
+    /// Refuse requests whose description contains this text.
+    var refuse: String?
+
+    func perform(_ request: XFRMRequest, describing operation: String) throws(XFRMError) {
+        if let refuse, operation.contains(refuse) { throw XFRMError(operation: operation, code: 22) }
+        performed.append((request.type, request.body, operation))
+    }
+
+    func query(_ request: XFRMRequest, describing operation: String) throws(XFRMError) -> [NetlinkMessage] {
+        let answers: [XFRMRequest]
+        switch request.type {
+        case .getPolicy: answers = policyDump.map { XFRMRequest(.newPolicy, flags: [], fixed: $0.body) }
+        case .getSA where Netlink.Flags(rawValue: request.flags).contains(.dump): answers = stateDump
+        default: answers = []
+        }
+        return answers.flatMap { try! NetlinkMessage.split($0.encoded(sequence: 1)) }
+    }
+
+    func types() -> [XFRMMessageType] { performed.map(\.type) }
+}
+
+final class KernelDatapathTests: XCTestCase {
+    func compiled(_ policy: RunningPolicy) -> [XFRMPolicy] {
+        XFRMPolicyCompiler.policies(table: policy.decider.table, exemptions: policy.decider.exemptions, broadcast: [],
+                                    localAddresses: [me], sourceAddress: { _ in me })
+    }
+
+    func testTheTableBecomesPoliciesInPrecedenceOrderBothWays() throws {
+        let policies = compiled(try labPolicy())
+        // IKE first, then each filter in precedence order.
+        XCTAssertTrue(policies.prefix(16).allSatisfy { $0.priority < XFRMPolicyCompiler.band.lowerBound + 100 && $0.templates.isEmpty })
+        let filters = policies.filter { $0.priority >= XFRMPolicyCompiler.band.lowerBound + 1000 }
+        XCTAssertEqual(filters.map(\.priority), filters.map(\.priority).sorted())
+        let telnet = filters.filter { $0.selector.destinationPort == 23 }
+        XCTAssertEqual(Set(telnet.map(\.direction)), [.inbound, .outbound])
+        XCTAssertTrue(telnet.allSatisfy { $0.action == .block })
+        let secure = filters.filter { $0.selector.source == Subnet(host: me) && $0.selector.destination == Subnet("10.77.1.0/24")! && $0.selector.protocolNumber == 0 }
+        XCTAssertEqual(secure.count, 2)
+        XCTAssertEqual(secure.first?.templates, [XFRMTemplate(securityProtocol: 50, reqid: XFRMPolicyCompiler.reqid)])
+        // Inbound passthrough makes the inbound template optional; outbound stays required.
+        let passthrough = compiled(try labPolicy(inpass: true)).filter { !$0.templates.isEmpty }
+        XCTAssertTrue(passthrough.filter { $0.direction == .inbound }.allSatisfy { $0.templates[0].optional })
+        XCTAssertTrue(passthrough.filter { $0.direction == .outbound }.allSatisfy { !$0.templates[0].optional })
+    }
+
+    func testSynchronizeUpdatesOnlyWhatChangedThenDeletesWhatWentAway() throws {
+        let channel = RecordingXFRMChannel()
+        let kernel = KernelDatapath(policy: try labPolicy(), channel: channel)
+        let policies = compiled(kernel.policy)
+        XCTAssertEqual(try kernel.synchronize(policies).changed, policies.count)
+        XCTAssertTrue(channel.types().allSatisfy { $0 == .updatePolicy })
+        channel.performed.removeAll()
+        XCTAssertEqual(try kernel.synchronize(policies).changed, 0, "nothing changed, nothing sent")
+        XCTAssertTrue(channel.performed.isEmpty)
+        // A table without the telnet filter: its two policies go, after any update.
+        let fewer = policies.filter { $0.selector.destinationPort != 23 }
+        let result = try kernel.synchronize(fewer)
+        XCTAssertEqual(result.removed, 2)
+        XCTAssertEqual(channel.types(), [.deletePolicy, .deletePolicy])
+        // A refused policy is reported, the others still go in.
+        channel.performed.removeAll()
+        channel.refuse = "proto 6"
+        XCTAssertThrowsError(try kernel.synchronize(policies))
+        XCTAssertTrue(channel.performed.isEmpty, "only the refused telnet policies differed")
+    }
+
+    func testAStartAdoptsThePreviousRunsPoliciesAndDeletesItsSAs() throws {
+        let channel = RecordingXFRMChannel()
+        let previous = compiled(try labPolicy())
+        channel.policyDump = previous.map(\.update) + [XFRMPolicy(selector: XFRMSelector(source: Subnet(host: me), destination: Subnet(host: peer)),
+                                                                   direction: .outbound, action: .allow, priority: 0).update]  // not Ward's
+        let (ours, _) = saPair()
+        channel.stateDump = [try KernelDatapath.state(ours.inbound, source: peer, selector: ours.selector, inbound: true).add,
+                             XFRMState(source: me, destination: peer, spi: 9, securityProtocol: 50, tunnel: false, reqid: 1, selector: nil,
+                                       replayWindow: 0, extendedSequenceNumbers: false, algorithms: [], udpEncapsulation: nil, lifetime: XFRMLifetime()).add]
+        let kernel = KernelDatapath(policy: try labPolicy(), channel: channel)
+        let adopted = try kernel.adoptPrevious()
+        XCTAssertEqual(adopted.policies, previous.count, "the priority-0 policy is someone else's")
+        XCTAssertEqual(adopted.states, 1, "only the SA with Ward's reqid")
+        XCTAssertEqual(channel.types(), [.deleteSA])
+        channel.performed.removeAll()
+        XCTAssertEqual(try kernel.synchronize(previous).changed, 0, "the same table replaces nothing: no window")
+    }
+
+    func testPairsBecomeTwoStatesInboundFirstAndFailuresUndoTheHalf() throws {
+        let channel = RecordingXFRMChannel()
+        let kernel = KernelDatapath(policy: try labPolicy(), channel: channel)
+        let (pair, _) = saPair()
+        try kernel.install(pair, now: 0)
+        XCTAssertEqual(channel.types(), [.newSA, .newSA])
+        let inbound = try XCTUnwrap(try NetlinkMessage.split(XFRMRequest(.newSA, flags: [], fixed: channel.performed[0].body).encoded(sequence: 1)).first)
+        XCTAssertEqual(try XFRMStateInfo(decoding: inbound).spi, 0x1000)
+        XCTAssertEqual(kernel.securityAssociations.map(\.inboundSPI), [0x1000])
+        channel.performed.removeAll()
+        channel.refuse = "outbound SA"
+        let (second, _) = saPair(inboundSPI: 0x1001, outboundSPI: 0x2001)
+        XCTAssertThrowsError(try kernel.install(second, now: 1))
+        XCTAssertEqual(channel.types(), [.newSA, .deleteSA], "the inbound half is taken back")
+        XCTAssertEqual(kernel.securityAssociations.count, 1)
+        channel.refuse = nil
+        channel.performed.removeAll()
+        kernel.remove(inboundSPI: 0x1000)
+        XCTAssertEqual(channel.types(), [.deleteSA, .deleteSA])
+        XCTAssertTrue(kernel.securityAssociations.isEmpty)
+    }
+
+    func testAcquiresAskForWhatTheUserspaceDatapathWouldAndExpiresRekeyOrRemove() throws {
+        let channel = RecordingXFRMChannel()
+        let policy = try labPolicy()
+        let kernel = KernelDatapath(policy: policy, channel: channel)
+        let flow = XFRMSelector(source: Subnet(host: me), destination: Subnet(host: peer), protocolNumber: 17, sourcePort: 40000, destinationPort: 9999)
+        let packet = PacketSelector(source: me, destination: peer, protocolNumber: 17, sourcePort: 40000, destinationPort: 9999)
+        guard case .negotiate(let rank) = policy.ruling(packet, direction: .outbound) else { return XCTFail("the lab negotiates") }
+        let priority = XFRMPolicyCompiler.band.lowerBound + 1000 + UInt32(rank)
+        let (acquires, _) = kernel.handle(.acquire(flow: flow, templateDestination: peer, policyPriority: priority), now: 0)
+        XCTAssertEqual(acquires, [AcquireRequest(selector: Datapath.selector(for: packet, filter: policy.decider.table.filters[rank]), local: me, peer: peer)])
+        // A priority that is not a negotiate filter's asks for nothing.
+        XCTAssertTrue(kernel.handle(.acquire(flow: flow, templateDestination: peer, policyPriority: 7), now: 0).acquires.isEmpty)
+        let (pair, _) = saPair()
+        try kernel.install(pair, now: 0)
+        func info(_ spi: UInt32, _ destination: IPAddress) -> XFRMStateInfo {
+            XFRMStateInfo(source: me, destination: destination, spi: spi, securityProtocol: 50, reqid: XFRMPolicyCompiler.reqid, bytes: 0, packets: 0,
+                          replayed: 0, integrityFailed: 0)
+        }
+        XCTAssertEqual(kernel.handle(.expire(info(0x2000, peer), hard: false), now: 1).acquires.map(\.rekey), [true])
+        XCTAssertTrue(kernel.handle(.expire(info(0x2000, peer), hard: false), now: 2).acquires.isEmpty, "one rekey per pair")
+        XCTAssertTrue(kernel.handle(.expire(info(0x1000, me), hard: false), now: 2).acquires.isEmpty, "an inbound soft expiry asks nothing")
+        XCTAssertEqual(kernel.handle(.expire(info(0x1000, me), hard: true), now: 3).expired, [0x1000])
+        XCTAssertTrue(kernel.securityAssociations.isEmpty)
+    }
+}
