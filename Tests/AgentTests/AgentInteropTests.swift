@@ -45,4 +45,12 @@ final class AgentInteropTests: XCTestCase {
     func testBootModesAndTheKernelSPDHoldWithoutTheAgent() throws {
         try run("boot-mode.sh", expectedPasses: 28)
     }
+
+    /// The leak test on this host's default steering: a numbered UDP stream while the sending
+    /// agent is killed with SIGKILL and restarted three times — no clear datagram on the wire,
+    /// the stream resumes (Tests/Agent/leak-host.sh; both datapaths in a kernel with ESP:
+    /// KernelAgentInteropTests).
+    func testAKilledAgentLeaksNoClearTextAndTrafficResumes() throws {
+        try run("leak-host.sh", expectedPasses: 6)
+    }
 }
