@@ -117,6 +117,9 @@ agents() {  # DATAPATH: throughput, start to first protected packet, kill -9 + r
   kill -9 "$last_wardd"; wait "$last_wardd" 2>/dev/null || true
   start=$(date +%s%N)
   start_wardd $A "$1" a
+  # Measured once the new agent answers: on the kernel datapath the old SAs would carry pings
+  # until the new agent deletes them.
+  for _ in $(seq 300); do WARD_SOCKET="$work/a.sock" ip netns exec $A "$bin/ward" ipsec dynamic show config > /dev/null 2>&1 && break; sleep 0.1; done
   local resume; resume=$(until_ping "$start")
   echo "$rate $first $resume"
   cleanup
@@ -124,10 +127,11 @@ agents() {  # DATAPATH: throughput, start to first protected packet, kill -9 + r
 
 echo "kernel ESP in the user-mode Linux guest, AES-128-CBC/HMAC-SHA1 transport, $seconds s of iperf3 each"
 base=$(manual)
-read -r kernel_rate kernel_first kernel_resume < <(agents kernel)
-read -r user_rate user_first user_resume < <(agents userspace)
+read -r kernel_rate kernel_first kernel_resume <<< "$(agents kernel)"
+read -r user_rate user_first user_resume <<< "$(agents userspace)"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 printf '%-34s %10s %8s %22s %26s\n' "" "Mbit/s" "ratio" "start→first ESP (ms)" "kill -9+restart→resume (ms)"
+# (resume: from the restart to the first ping answered after the new agent is up)
 printf '%-34s %10s %8s %22s %26s\n' "plain kernel XFRM, manual keys" "$base" "1.00" "-" "-"
 printf '%-34s %10s %8s %22s %26s\n' "wardd --datapath kernel" "$kernel_rate" "$(ratio "$kernel_rate" "$base")" "$kernel_first" "$kernel_resume"
 printf '%-34s %10s %8s %22s %26s\n' "wardd (userspace datapath)" "$user_rate" "$(ratio "$user_rate" "$base")" "$user_first" "$user_resume"

@@ -32,6 +32,10 @@ extension AgentRuntime {
         log(.notice, "kernel datapath", ["adopted_policies": adopted.policies, "deleted_previous_sas": adopted.states])
         loadStartupPolicy()
         removeBootFilter()
+        for request in kernel.resumeRequests(localAddresses: Set(machine.localAddresses), now: now) {
+            log(.notice, "renegotiating what the previous run carried", ["peer": request.peer, "selector": request.selector])
+            acquire(request, now: now)
+        }
         log(.notice, "started", ["datapath": "kernel", "ike": ikeSockets.map { "\($0.address):\($0.port)" }.joined(separator: ","),
                                  "socket": configuration.socketPath, "policy": policySummary, "xfrm_policies": kernel.installedPolicies.count])
         loop(ikeSources() + [(events.descriptor, { [unowned self] now in

@@ -12,15 +12,19 @@ nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
 
 /// `wardd`: the datapath, IKE and the control API on the machine's devices and sockets.
 ///
-/// The loop, once everything is set up:
-///  1. poll the TUN devices, the raw ESP sockets (IPv4, IPv6), IKE's UDP 500/4500 sockets and
-///     the control socket (50 ms at most); read only what poll reported ready;
+/// The loop (userspace datapath; the kernel datapath's is in `AgentRuntime+Kernel`), once
+/// everything is set up — the persistent policy in force first, then the local one, then the
+/// steering, then the boot-time filter removed:
+///  1. poll IKE's UDP 500/4500 sockets (first: see `ikeSources`), the TUN devices, the raw ESP
+///     sockets (IPv4, IPv6) and the control socket (50 ms at most); read only what poll
+///     reported ready;
 ///  2. outbound TUN → `Datapath.outbound` (permit / block / ESP / hold and acquire);
 ///     inbound TUN → strip the Ethernet header nftables' forward kept → `Datapath.inboundClear`;
 ///     raw ESP (IPv6: header rebuilt), and non-IKE datagrams on 4500 (headers rebuilt) →
 ///     `Datapath.inboundProtected`; UDP 500/4500 IKE → `IKEEngine.receive`; each socket
 ///     drained a bounded batch per turn;
-///  3. IKE's actions: send datagrams, install SA pairs (which flushes held packets), delete;
+///  3. IKE's actions: send datagrams, install SA pairs in the backend (the userspace one flushes
+///     held packets), delete;
 ///  4. every 100 ms tick IKE; every second tick SA lifetimes (rekey, expiry) and check the
 ///     stores and the machine's addresses, recompiling the table when they changed;
 ///  5. answer one control request per waiting connection.
@@ -56,8 +60,6 @@ public final class AgentRuntime: PacketSink {
     var control: UnixControlSocket!
     private let buffer = PacketBuffer()
     private var lastIKETick = 0.0, lastSecond = 0.0, lastDiagnostics = 0.0
-    /// Set by SIGTERM/SIGINT (read by the loop).
-    var stopping: Bool { stopRequested != 0 }
     /// The drop counters at the last diagnostics summary.
     private var diagnosticsBaseline = (DatapathCounters(), IPsecStatistics())
     /// Bytes of link-layer header in front of each packet read from the inbound device (set
@@ -261,9 +263,12 @@ public final class AgentRuntime: PacketSink {
     // MARK: policy
 
     /// At start: the persistent store's policy is put in force first, then the local one
-    /// joins (reference e.1 — persistent policy protects the host while the rest loads).
+    /// joins (reference e.1 — persistent policy protects the host while the rest loads). A
+    /// kernel datapath that adopted a previous run's policies skips the intermediate step:
+    /// those cover the local policy's traffic too, and a persistent-only table would take
+    /// them away for a moment.
     func loadStartupPolicy() {
-        if let snapshots = try? loader.snapshots() {
+        if kernel?.installedPolicies.isEmpty ?? true, let snapshots = try? loader.snapshots() {
             let persistent = snapshots.filter { $0.store == StoreLocation.persistent.rawValue }
             if !persistent.isEmpty, persistent.count < snapshots.count {
                 storeSnapshots = persistent
@@ -381,7 +386,7 @@ public final class AgentRuntime: PacketSink {
         }
     }
 
-    func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+    private func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
 
     // MARK: diagnostics (set config ikelogging, ipsecdiagnostics, ipsecloginterval)
 

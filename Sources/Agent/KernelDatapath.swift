@@ -14,7 +14,9 @@ import XFRM
 ///  1. `adoptPrevious` at start: the policies a previous run left (Ward's priority band) are
 ///     taken over, so the new table replaces them in place — protected traffic never meets a
 ///     moment without its policy; the previous run's SAs (Ward's reqid) are deleted, their
-///     keys died with it, and traffic asks for new ones;
+///     keys died with it; `resumeRequests` renegotiates what they carried, so traffic
+///     resumes even in a direction this host only receives (INITIAL-CONTACT tells the peer
+///     to drop its half);
 ///  2. `synchronize` after every table change: policies added or replaced (XFRM_MSG_UPDPOLICY,
 ///     atomic per selector), then the ones no longer wanted deleted;
 ///  3. `install`/`remove`: both SAs of a pair, inbound first;
@@ -34,6 +36,8 @@ public final class KernelDatapath: DatapathBackend {
     public private(set) var installedPolicies: [XFRMPolicy.Key: XFRMPolicy] = [:]
     public private(set) var counters = DatapathCounters()
     private var retired = IPsecStatistics()
+    /// The previous run's SAs, deleted at start (`adoptPrevious`), for `resumeRequests`.
+    private var previousStates: [XFRMStateInfo] = []
 
     struct Entry {
         let selector: TrafficSelector
@@ -84,11 +88,31 @@ public final class KernelDatapath: DatapathBackend {
         var deleted = 0
         for message in try channel.query(XFRMState.dump, describing: "dump XFRM states") {
             guard let state = try? XFRMStateInfo(decoding: message), state.reqid == XFRMPolicyCompiler.reqid else { continue }
+            previousStates.append(state)
             try? channel.perform(XFRMState.delete(destination: state.destination, spi: state.spi, securityProtocol: state.securityProtocol),
                                  describing: "delete the previous run's SA spi 0x\(String(state.spi, radix: 16))")
             deleted += 1
         }
         return (installedPolicies.count, deleted)
+    }
+
+    /// Negotiations that bring back what the previous run's outbound SAs carried (those leaving
+    /// one of `localAddresses`), where the table in force still negotiates it; asked once,
+    /// after the policy is in force.
+    public func resumeRequests(localAddresses: Set<IPAddress>, now: Double) -> [AcquireRequest] {
+        defer { previousStates.removeAll() }
+        var requests: [AcquireRequest] = []
+        for state in previousStates where state.spi != 0 && localAddresses.contains(state.source) {
+            guard let flow = state.selector else { continue }
+            let packet = PacketSelector(source: flow.source.network, destination: flow.destination.network, protocolNumber: flow.protocolNumber,
+                                        sourcePort: flow.sourcePort, destinationPort: flow.destinationPort)
+            guard case .negotiate = policy.ruling(packet, direction: .outbound, now: now) else { continue }
+            let request = AcquireRequest(selector: TrafficSelector(local: flow.source, remote: flow.destination, protocolID: flow.protocolNumber,
+                                                                   localPort: flow.sourcePort, remotePort: flow.destinationPort),
+                                         local: state.source, peer: state.destination)
+            if !requests.contains(request) { requests.append(request) }
+        }
+        return requests
     }
 
     /// Makes the kernel's SPD match `policies`: adds and replaces first, then deletes what is
@@ -196,11 +220,10 @@ public final class KernelDatapath: DatapathBackend {
     public func handle(_ event: XFRMEvent, now: Double) -> (acquires: [AcquireRequest], expired: [UInt32]) {
         switch event {
         case .acquire(let flow, _, let priority):
+            // A policy the table no longer has (the acquire raced a table change) asks nothing:
+            // the next packet meets the new policy.
             guard let rank = XFRMPolicyCompiler.rank(forPriority: priority), rank < policy.decider.table.filters.count,
-                  policy.decider.table.filters[rank].action == .negotiate else {
-                counters.malformed += 1
-                return ([], [])
-            }
+                  policy.decider.table.filters[rank].action == .negotiate else { return ([], []) }
             let filter = policy.decider.table.filters[rank]
             let packet = PacketSelector(source: flow.source.network, destination: flow.destination.network, protocolNumber: flow.protocolNumber,
                                         sourcePort: flow.sourcePort, destinationPort: flow.destinationPort)

@@ -143,16 +143,19 @@ public struct XFRMStateInfo: Sendable, Equatable {
     /// Packets the replay window rejected, and packets whose ICV failed.
     public var replayed: UInt32
     public var integrityFailed: UInt32
+    /// The traffic the SA was installed for, if it had a selector.
+    public var selector: XFRMSelector?
 
     static func read(_ reader: StructReader) throws(XFRMDecodingError) -> XFRMStateInfo {
         try reader.require(XFRMState.infoSize, "xfrm_usersa_info")
         let family = try reader.u16(at: 212, "family")
+        let selector = try reader.u16(at: 40, "sel.family") == 0 ? nil : try XFRMSelector.read(reader, at: 0)
         return XFRMStateInfo(source: try reader.address(at: 80, family: family, "saddr"),
                              destination: try reader.address(at: 56, family: family, "id.daddr"),
                              spi: try reader.be32(at: 72, "id.spi"), securityProtocol: try reader.u8(at: 76, "id.proto"),
                              reqid: try reader.u32(at: 208, "reqid"), bytes: try reader.u64(at: 160, "curlft.bytes"),
                              packets: try reader.u64(at: 168, "curlft.packets"), replayed: try reader.u32(at: 196, "stats.replay"),
-                             integrityFailed: try reader.u32(at: 200, "stats.integrity_failed"))
+                             integrityFailed: try reader.u32(at: 200, "stats.integrity_failed"), selector: selector)
     }
 
     /// Reads an XFRM_MSG_NEWSA (a dump entry or a GETSA answer).
@@ -161,7 +164,7 @@ public struct XFRMStateInfo: Sendable, Equatable {
     }
 
     init(source: IPAddress, destination: IPAddress, spi: UInt32, securityProtocol: UInt8, reqid: UInt32, bytes: UInt64, packets: UInt64,
-         replayed: UInt32, integrityFailed: UInt32) {
+         replayed: UInt32, integrityFailed: UInt32, selector: XFRMSelector? = nil) {
         self.source = source
         self.destination = destination
         self.spi = spi
@@ -171,6 +174,7 @@ public struct XFRMStateInfo: Sendable, Equatable {
         self.packets = packets
         self.replayed = replayed
         self.integrityFailed = integrityFailed
+        self.selector = selector
     }
 }
 

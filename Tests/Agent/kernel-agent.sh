@@ -17,6 +17,10 @@
 #                                             agent is killed with SIGKILL and restarted 3 times:
 #                                             0 clear datagrams of the stream on the wire, and
 #                                             the stream resumes after each restart
+#   receive-kernel                            the same with the stream charon → Ward (2 kills):
+#                                             the restarted kernel-datapath agent renegotiates
+#                                             what its previous run carried, so a host that only
+#                                             receives gets its traffic back by itself
 #
 # Each traffic case: ping both ways, a 5 MB TCP transfer each way checked by SHA-256, the
 # kernel's XFRM counters (`ip -s xfrm state`) show who decrypted whose ESP, and `ward ipsec
@@ -24,7 +28,7 @@
 set -uo pipefail
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")" && pwd)
-cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace)
+cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace receive-kernel)
 P=wk$$
 W=${P}w C=${P}c
 OUT=${LAB_KERNEL_AGENT_OUT:-${WARD_KERNEL_AGENT_OUT:-/tmp/ward-kernel-agent}}/$P
@@ -111,7 +115,8 @@ connections { ward { version = 1
   remote { auth = psk
     id = 10.77.0.1 }
   children { tr { mode = transport
-    esp_proposals = aes128-sha1 } } } }
+    esp_proposals = aes128-sha1${CHARON_CHILD_EXTRA:+
+    $CHARON_CHILD_EXTRA} } } } }
 secrets { ike { id-w = 10.77.0.1
   id-c = 10.77.0.2
   secret = "$PSK" } }
@@ -124,7 +129,7 @@ CONF
 }
 
 # setup NAME DATAPATH PEER: W runs wardd on DATAPATH; C runs charon, or wardd (userspace) when
-# PEER is ward.
+# PEER is ward. CHARON_CHILD_EXTRA adds a line to charon's CHILD_SA config.
 setup() {
   local ns
   for ns in $W $C; do ip netns add $ns; nsx $ns ip link set lo up; done
@@ -225,20 +230,30 @@ traffic_case() {
 # with SIGKILL and restarted three times; a capture on charon's side counts datagrams of the
 # stream in the clear (must be 0) and ESP (must flow), and the receiver must see the stream
 # after the last restart.
+# leak_case NAME DATAPATH [receive]: with "receive" the stream runs charon → Ward instead, and
+# Ward (which then only receives) must bring the SA back by itself after its restart.
 leak_case() {
-  local name=$1 datapath=$2
+  local name=$1 datapath=$2 direction=${3:-send}
   echo "== $name"
-  setup "$name" "$datapath" charon || { cleanup; return; }
-  ip netns exec $C tcpdump -n -i cv --immediate-mode -U -s 128 -w "$OUT/leak.pcap" 'udp port 9999 or esp' > "$OUT/tcpdump.log" 2>&1 &
+  # Receiving, the sender is charon: its trap policies keep its traffic from going out in clear
+  # while it replaces the CHILD_SA after Ward's INITIAL-CONTACT (without them charon removes
+  # its policies with the SA and sends in clear until the new one is up — its behaviour,
+  # not Ward's).
+  local extra=; [ "$direction" = receive ] && extra="start_action = trap"
+  CHARON_CHILD_EXTRA=$extra setup "$name" "$datapath" charon || { cleanup; return; }
+  local sender=$W receiver=$C to=10.77.0.2 wire=cv rounds="1 2 3"
+  [ "$direction" = receive ] && { sender=$C receiver=$W to=10.77.0.1 wire=wv rounds="1 2"; }
+  ip netns exec $receiver tcpdump -n -i $wire --immediate-mode -U -s 128 -w "$OUT/leak.pcap" 'udp port 9999 or esp' > "$OUT/tcpdump.log" 2>&1 &
   capture_pid=$!
-  ip netns exec $C python3 "$here/traffic.py" sink 10.77.0.2 9999 300 > "$OUT/sink.txt" &
+  ip netns exec $receiver python3 "$here/traffic.py" sink $to 9999 300 > "$OUT/sink.txt" &
   local sink=$!
   sleep 1
-  ip netns exec $W python3 "$here/traffic.py" stream 10.77.0.2 9999 300 50 > "$OUT/stream.txt" &
+  [ "$direction" = receive ] && { SWANCTL_DIR=$OUT/charon/swanctl timeout 30 swanctl --initiate --child tr --uri "unix://$OUT/charon/charon.vici" > /dev/null 2>&1; }
+  ip netns exec $sender python3 "$here/traffic.py" stream $to 9999 300 50 > "$OUT/stream.txt" &
   local stream=$!
   sleep 10
   local round started resumed
-  for round in 1 2 3; do
+  for round in $rounds; do
     kill -9 "$wardd_pid"; wait "$wardd_pid" 2>/dev/null; wardd_pid=
     echo "kill $round at $(date +%s.%N)" >> "$OUT/restarts.txt"
     sleep 3
@@ -262,7 +277,7 @@ leak_case() {
   esp=$(tcpdump -n -r "$OUT/leak.pcap" 'esp' 2>/dev/null | wc -l)
   read -r received highest tail < "$OUT/sink.txt"
   sent=$(cat "$OUT/stream.txt")
-  [ "$clear" = 0 ] && [ "${esp:-0}" -gt 500 ] && pass "$name: 0 clear datagrams of the stream on the wire across 3 SIGKILLs ($esp ESP packets)" \
+  [ "$clear" = 0 ] && [ "${esp:-0}" -gt 500 ] && pass "$name: 0 clear datagrams of the stream on the wire across the SIGKILLs ($esp ESP packets)" \
     || fail "$name: leak" "$clear clear datagrams, $esp ESP packets; clear from $(tcpdump -tt -n -r "$OUT/leak.pcap" 'udp port 9999' 2>/dev/null | sed -n '1p;$p' | cut -d' ' -f1 | paste -sd-); restarts: $(paste -sd';' "$OUT/restarts.txt"); tcpdump: $(tail -1 "$OUT/tcpdump.log")"
   # The stream's last 10 s come after the last restart: they must arrive.
   [ "${highest:--1}" -ge $((sent - 5)) ] && [ "${tail:-0}" -ge 450 ] \
@@ -280,6 +295,7 @@ run_case() {
     kernel-userspace) traffic_case "$1" kernel ward ward ;;
     leak-kernel) leak_case "$1" kernel ;;
     leak-userspace) leak_case "$1" userspace ;;
+    receive-kernel) leak_case "$1" kernel receive ;;
     *) fail "$1" "no such case" ;;
   esac
 }

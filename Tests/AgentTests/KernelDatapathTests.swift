@@ -86,13 +86,19 @@ final class KernelDatapathTests: XCTestCase {
                                                                    direction: .outbound, action: .allow, priority: 0).update]  // not Ward's
         let (ours, _) = saPair()
         channel.stateDump = [try KernelDatapath.state(ours.inbound, source: peer, selector: ours.selector, inbound: true).add,
+                             try KernelDatapath.state(ours.outbound, source: me, selector: ours.selector, inbound: false).add,
                              XFRMState(source: me, destination: peer, spi: 9, securityProtocol: 50, tunnel: false, reqid: 1, selector: nil,
                                        replayWindow: 0, extendedSequenceNumbers: false, algorithms: [], udpEncapsulation: nil, lifetime: XFRMLifetime()).add]
         let kernel = KernelDatapath(policy: try labPolicy(), channel: channel)
         let adopted = try kernel.adoptPrevious()
         XCTAssertEqual(adopted.policies, previous.count, "the priority-0 policy is someone else's")
-        XCTAssertEqual(adopted.states, 1, "only the SA with Ward's reqid")
-        XCTAssertEqual(channel.types(), [.deleteSA])
+        XCTAssertEqual(adopted.states, 2, "only the SAs with Ward's reqid")
+        XCTAssertEqual(channel.types(), [.deleteSA, .deleteSA])
+        // What the previous run's outbound SA carried is renegotiated (once), so traffic this
+        // host only receives comes back too.
+        XCTAssertEqual(kernel.resumeRequests(localAddresses: [me], now: 0),
+                       [AcquireRequest(selector: .hosts(me, peer), local: me, peer: peer)])
+        XCTAssertTrue(kernel.resumeRequests(localAddresses: [me], now: 0).isEmpty)
         channel.performed.removeAll()
         XCTAssertEqual(try kernel.synchronize(previous).changed, 0, "the same table replaces nothing: no window")
     }
