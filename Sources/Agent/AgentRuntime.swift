@@ -357,6 +357,7 @@ public final class AgentRuntime: PacketSink {
                 do {
                     try backend.install(pair, now: now)
                     policy.peerAnswered(pair.peer.address)
+                    backend.peerAnswered(pair.peer.address)
                     log(.notice, "quick mode SA installed", ["peer": pair.peer.address, "selector": pair.selector, "transform": pair.transform,
                                                             "spi_in": hex(pair.inbound.spi), "spi_out": hex(pair.outbound.spi),
                                                             "udp": pair.outbound.udpEncapsulation != nil])
@@ -374,6 +375,7 @@ public final class AgentRuntime: PacketSink {
                     log(.warning, "negotiation failed", ["peer": peer, "reason": reason])
                 case .mainModeEstablished(let peer, let cookies, let transform):
                     policy.peerAnswered(peer)
+                    backend.peerAnswered(peer)
                     log(.notice, "main mode SA established", ["peer": peer, "cookies": cookies, "transform": transform])
                 case .natDetected(let peer, let localBehindNAT, let peerBehindNAT):
                     log(.notice, "NAT detected", ["peer": peer, "local_behind_nat": localBehindNAT, "peer_behind_nat": peerBehindNAT])

@@ -17,6 +17,8 @@ public protocol DatapathBackend: AnyObject {
     func tick(now: Double) -> (rekeys: [AcquireRequest], expired: [UInt32])
     /// A negotiation with `peer` failed.
     func negotiationFailed(peer: IPAddress)
+    /// `peer` answered IKE: a soft association with it ends (reference a.5).
+    func peerAnswered(_ peer: IPAddress)
     /// After a policy change: inbound SPIs of the pairs the new table no longer negotiates.
     func pairsNoLongerCovered(now: Double) -> [UInt32]
     /// Installed pairs with their traffic, for the monitor.
@@ -27,7 +29,10 @@ public protocol DatapathBackend: AnyObject {
     var counters: DatapathCounters { get }
 }
 
-extension Datapath: DatapathBackend {}
+extension Datapath: DatapathBackend {
+    /// The decider's soft associations are the userspace datapath's: nothing else to end.
+    public func peerAnswered(_ peer: IPAddress) {}
+}
 
 extension RunningPolicy {
     /// Of `pairs`, those the table in force no longer asks for: an explicit filter now permits

@@ -153,6 +153,8 @@ public final class KernelDatapath: DatapathBackend {
         var failures: [XFRMError] = []
         for entry in entries { deleteStates(entry) }
         entries.removeAll()
+        for policies in softAssociations.values { for policy in policies { installedPolicies[policy.key] = policy } }
+        softAssociations.removeAll()
         for (key, policy) in installedPolicies {
             do { try channel.perform(XFRMPolicy.delete(key), describing: "delete XFRM policy \(policy)") } catch where error.code == ENOENT {
             } catch { failures.append(error) }
@@ -203,8 +205,68 @@ public final class KernelDatapath: DatapathBackend {
         }
     }
 
-    /// The kernel enforces lifetimes and reports them as events (`handle`).
-    public func tick(now: Double) -> (rekeys: [AcquireRequest], expired: [UInt32]) { ([], []) }
+    /// The kernel enforces SA lifetimes and reports them as events (`handle`); the clock
+    /// drives soft associations.
+    public func tick(now: Double) -> (rekeys: [AcquireRequest], expired: [UInt32]) {
+        startSoftAssociations(now: now)
+        return ([], [])
+    }
+
+    // MARK: soft associations (reference a.5)
+
+    /// Clear-text policies of soft associations, by peer.
+    public private(set) var softAssociations: [IPAddress: [XFRMPolicy]] = [:]
+
+    /// A `soft=yes` negotiation that got no IKE answer for 3 seconds lets traffic with the peer
+    /// go in the clear (reference a.5) — the decider says when, exactly as on the userspace
+    /// datapath. In the kernel: for each soft negotiate filter covering the two hosts, an
+    /// `allow` policy narrowed to those hosts (and the filter's protocol and ports) in the free
+    /// slot just ahead of the filter, each direction, so a more specific permit or block still
+    /// wins; with a 5-minute idle lifetime ([NF] g.14) the kernel enforces — used, it stays.
+    /// Its selector carries `softAssociationOwner`: a host-to-host filter has the very same
+    /// traffic, and without the tag the kernel would take the clear path for a replacement of
+    /// the filter's policy (and deleting it later would delete the filter's).
+    func startSoftAssociations(now: Double) {
+        for peer in policy.decider.softAssociations.pendingPeers where softAssociations[peer] == nil {
+            guard let local = sourceAddress(peer), local.isIPv4 == peer.isIPv4,
+                  case .softAssociation = policy.ruling(PacketSelector(source: local, destination: peer, protocolNumber: 0, sourcePort: 0, destinationPort: 0),
+                                                        direction: .outbound, now: now) else { continue }
+            let lifetime = XFRMLifetime(hardIdleSeconds: UInt64(policy.decider.softAssociations.idleTimeout))
+            var policies: [XFRMPolicy] = []
+            for (rank, filter) in policy.decider.table.filters.enumerated()
+            where filter.action == .negotiate && filter.origin.filterAction.fallbackToClear {
+                for (direction, from, to) in [(XFRMDirection.outbound, local, peer), (.inbound, peer, local)]
+                where filter.source.contains(from) && filter.destination.contains(to) {
+                    policies.append(XFRMPolicy(selector: XFRMSelector(source: Subnet(host: from), destination: Subnet(host: to),
+                                                                      protocolNumber: filter.protocolNumber ?? 0,
+                                                                      sourcePort: filter.sourcePort, destinationPort: filter.destinationPort,
+                                                                      owner: XFRMPolicyCompiler.softAssociationOwner),
+                                               direction: direction, action: .allow, priority: XFRMPolicyCompiler.softPriority(forRank: rank),
+                                               lifetime: lifetime))
+                }
+            }
+            do {
+                for policy in policies { try channel.perform(policy.update, describing: "install soft association \(policy)") }
+                softAssociations[peer] = policies
+            } catch {
+                for policy in policies { try? channel.perform(XFRMPolicy.delete(policy.key), describing: "delete soft association") }
+            }
+        }
+    }
+
+    public func peerAnswered(_ peer: IPAddress) {
+        guard let policies = softAssociations.removeValue(forKey: peer) else { return }
+        for policy in policies { try? channel.perform(XFRMPolicy.delete(policy.key), describing: "end soft association \(policy)") }
+    }
+
+    /// The kernel removed an idle soft-association policy: the pair goes, and the decider
+    /// forgets the association so the next packet negotiates again.
+    private func softAssociationExpired(_ key: XFRMPolicy.Key) {
+        guard let (peer, policies) = softAssociations.first(where: { $0.value.contains { $0.key == key } }) else { return }
+        softAssociations[peer] = nil
+        for policy in policies where policy.key != key { try? channel.perform(XFRMPolicy.delete(policy.key), describing: "end soft association") }
+        policy.softAssociationEnded(peer)
+    }
 
     /// The kernel holds (or dropped) the packets; it asks again when its acquire state times out.
     public func negotiationFailed(peer: IPAddress) {}
@@ -231,6 +293,9 @@ public final class KernelDatapath: DatapathBackend {
             let peer = filter.tunnelEndpoint ?? packet.destination
             let local = filter.tunnelEndpoint.flatMap(sourceAddress) ?? packet.source
             return ([AcquireRequest(selector: Datapath.selector(for: packet, filter: filter), local: local, peer: peer)], [])
+        case .policyExpire(let key, _, let hard):
+            if hard { softAssociationExpired(key) }
+            return ([], [])
         case .expire(let state, let hard):
             guard let index = entries.firstIndex(where: { $0.outbound.spi == state.spi && $0.outbound.destination == state.destination
                 || $0.inbound.spi == state.spi && $0.inbound.destination == state.destination }) else { return ([], []) }

@@ -9,11 +9,12 @@ import XFRM
 /// Ward owns the XFRM policies whose priority lies in `band` (lower wins):
 ///  - `band.lowerBound + 0…99`: exemptions — IKE (UDP 500/4500 either side, always), IPv6
 ///    neighbour discovery, and what `ipsecexempt` adds (Kerberos, RSVP, multicast/broadcast);
-///  - `+ 1000 + rank`: each specific filter in precedence order, in both directions (a
+///  - `+ 1000 + 2 × rank + 1`: each specific filter in precedence order, in both directions (a
 ///    packet meets the table as it would in the userspace datapath: one table, looked up
 ///    with the packet's own addresses), plus `forward` for tunnel filters. Permit → `allow`;
 ///    block → `block`; negotiate → `allow` with an ESP (or AH) template carrying Ward's reqid —
 ///    inbound the template is optional when the action allows inbound passthrough.
+/// `+ 1000 + 2 × rank` is left free for a soft association's clear-text policy (`KernelDatapath`).
 /// Selectors the kernel identifies as the same policy keep the first (most specific) filter.
 public enum XFRMPolicyCompiler {
     public static let band: Range<UInt32> = 2_000_000..<3_000_000
@@ -21,12 +22,22 @@ public enum XFRMPolicyCompiler {
     /// run left by it.
     public static let reqid: UInt32 = 0x5741_5244  // "WARD"
     static let filterBase: UInt32 = band.lowerBound + 1000
+    /// `XFRMSelector.owner` of soft associations' clear-text policies.
+    static let softAssociationOwner: UInt32 = 1
+
+    /// The priority of the filter of this rank (odd offsets: each filter has a free slot just
+    /// ahead of it for a soft association's clear-text policy).
+    public static func priority(forRank rank: Int) -> UInt32 { filterBase + 2 * UInt32(rank) + 1 }
+
+    /// The slot just ahead of the filter of this rank: a soft association narrowed to that
+    /// filter's traffic with one peer wins over it, and over nothing more specific.
+    static func softPriority(forRank rank: Int) -> UInt32 { filterBase + 2 * UInt32(rank) }
 
     /// The rank of the filter a policy of this priority stands for, or nil for an exemption
     /// or a priority outside Ward's band.
     public static func rank(forPriority priority: UInt32) -> Int? {
-        guard priority >= filterBase, priority < band.upperBound else { return nil }
-        return Int(priority - filterBase)
+        guard priority > filterBase, priority < band.upperBound, (priority - filterBase) % 2 == 1 else { return nil }
+        return Int((priority - filterBase) / 2)
     }
 
     public static func policies(table: FilterTable, exemptions: Exemptions, broadcast: [IPAddress], localAddresses: Set<IPAddress>,
@@ -34,14 +45,14 @@ public enum XFRMPolicyCompiler {
         var policies = exemptionPolicies(exemptions, broadcast: broadcast)
         var seen = Set(policies.map(\.key))
         for (rank, filter) in table.filters.enumerated() {
-            guard filter.source.network.isIPv4 == filter.destination.network.isIPv4, filterBase + UInt32(rank) < band.upperBound else { continue }
+            guard filter.source.network.isIPv4 == filter.destination.network.isIPv4, rank < Int(band.upperBound - filterBase) / 2 else { continue }
             let selector = XFRMSelector(source: filter.source, destination: filter.destination, protocolNumber: filter.protocolNumber ?? 0,
                                         sourcePort: filter.sourcePort, destinationPort: filter.destinationPort)
             var directions: [XFRMDirection] = [.outbound, .inbound]
             if filter.tunnelEndpoint != nil { directions.append(.forward) }
             for direction in directions {
                 let policy = XFRMPolicy(selector: selector, direction: direction, action: filter.action == .block ? .block : .allow,
-                                        priority: filterBase + UInt32(rank),
+                                        priority: priority(forRank: rank),
                                         templates: filter.action == .negotiate ? [template(filter, direction, table, localAddresses, sourceAddress)] : [])
                 if seen.insert(policy.key).inserted { policies.append(policy) }
             }

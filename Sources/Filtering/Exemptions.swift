@@ -104,4 +104,14 @@ public struct SoftAssociations: Sendable {
 
     /// Peers talked to in the clear right now (the monitor's "Soft Associations").
     public var count: Int { active.count }
+
+    /// Peers whose negotiation waits for an answer (each may fall back after `fallbackDelay`).
+    public var pendingPeers: [IPAddress] { Array(pending.keys) }
+
+    /// A soft association ended for another reason than an IKE answer (the kernel datapath's
+    /// clear-text policy idled out): the next traffic negotiates afresh.
+    public mutating func ended(_ peer: IPAddress) {
+        pending[peer] = nil
+        active[peer] = nil
+    }
 }

@@ -38,6 +38,11 @@ public final class RunningPolicy {
         decider.softAssociations.peerAnswered(peer)
     }
 
+    /// A soft association ended without an IKE answer (idle in the kernel datapath).
+    public func softAssociationEnded(_ peer: IPAddress) {
+        decider.softAssociations.ended(peer)
+    }
+
     /// Compiles and installs; on failure the running table stays and the error is thrown.
     /// Soft associations survive a recompilation.
     public func update(_ snapshots: [PolicySnapshot], addresses: AddressProvider) throws(CompileError) {

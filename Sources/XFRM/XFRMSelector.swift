@@ -8,13 +8,19 @@ public struct XFRMSelector: Hashable, Sendable, CustomStringConvertible {
     public var protocolNumber: UInt8
     public var sourcePort: UInt16
     public var destinationPort: UInt16
+    /// `sel.user`: the kernel compares it when it asks whether two policies are the same one,
+    /// but never when it matches a packet. A non-zero tag lets a second policy with the same
+    /// traffic live beside the first (a soft association's clear path next to its filter).
+    public var owner: UInt32
 
-    public init(source: Subnet, destination: Subnet, protocolNumber: UInt8 = 0, sourcePort: UInt16 = 0, destinationPort: UInt16 = 0) {
+    public init(source: Subnet, destination: Subnet, protocolNumber: UInt8 = 0, sourcePort: UInt16 = 0, destinationPort: UInt16 = 0,
+                owner: UInt32 = 0) {
         self.source = source
         self.destination = destination
         self.protocolNumber = protocolNumber
         self.sourcePort = sourcePort
         self.destinationPort = destinationPort
+        self.owner = owner
     }
 
     static let size = 56
@@ -32,7 +38,7 @@ public struct XFRMSelector: Hashable, Sendable, CustomStringConvertible {
         writer.u8(UInt8(destination.prefixLength), at: base + 42)  // prefixlen_d
         writer.u8(UInt8(source.prefixLength), at: base + 43)   // prefixlen_s
         writer.u8(protocolNumber, at: base + 44)               // proto
-        // ifindex (48) and user (52) stay 0: every interface, no owner.
+        writer.u32(owner, at: base + 52)                       // user (ifindex at 48 stays 0: every interface)
     }
 
     static func read(_ reader: StructReader, at base: Int) throws(XFRMDecodingError) -> XFRMSelector {
@@ -50,7 +56,8 @@ public struct XFRMSelector: Hashable, Sendable, CustomStringConvertible {
         let destinationMask = try reader.be16(at: base + 34, "selector.dport_mask"), sourceMask = try reader.be16(at: base + 38, "selector.sport_mask")
         return XFRMSelector(source: sourceSubnet, destination: destinationSubnet, protocolNumber: try reader.u8(at: base + 44, "selector.proto"),
                             sourcePort: sourceMask == 0 ? 0 : try reader.be16(at: base + 36, "selector.sport"),
-                            destinationPort: destinationMask == 0 ? 0 : try reader.be16(at: base + 32, "selector.dport"))
+                            destinationPort: destinationMask == 0 ? 0 : try reader.be16(at: base + 32, "selector.dport"),
+                            owner: try reader.u32(at: base + 52, "selector.user"))
     }
 
     public var description: String {

@@ -186,6 +186,8 @@ public enum XFRMEvent: Sendable, Equatable {
     case acquire(flow: XFRMSelector, templateDestination: IPAddress, policyPriority: UInt32)
     /// An SA reached its soft or hard lifetime (XFRM_MSG_EXPIRE); a hard one is gone.
     case expire(XFRMStateInfo, hard: Bool)
+    /// A policy reached its lifetime (XFRM_MSG_POLEXPIRE); a hard one is gone.
+    case policyExpire(XFRMPolicy.Key, priority: UInt32, hard: Bool)
 
     /// Reads an event, or nil for a message type that is not one.
     public static func decode(_ message: NetlinkMessage) throws(XFRMDecodingError) -> XFRMEvent? {
@@ -200,6 +202,14 @@ public enum XFRMEvent: Sendable, Equatable {
         case XFRMMessageType.expire.rawValue:
             try reader.require(XFRMState.infoSize + 1, "xfrm_user_expire")
             return .expire(try XFRMStateInfo.read(reader), hard: try reader.u8(at: XFRMState.infoSize, "hard") != 0)
+        case XFRMMessageType.policyExpire.rawValue:
+            // struct xfrm_user_polexpire: the policy, then `hard`.
+            try reader.require(XFRMPolicy.size + 1, "xfrm_user_polexpire")
+            guard let direction = XFRMDirection(rawValue: try reader.u8(at: 160, "pol.dir")) else {
+                throw XFRMDecodingError(field: "pol.dir", offset: message.payloadOffset + 160, reason: "unknown direction")
+            }
+            return .policyExpire(XFRMPolicy.Key(selector: try XFRMSelector.read(reader, at: 0), direction: direction),
+                                 priority: try reader.u32(at: 152, "pol.priority"), hard: try reader.u8(at: XFRMPolicy.size, "hard") != 0)
         default:
             return nil
         }

@@ -17,6 +17,8 @@
 #                                             agent is killed with SIGKILL and restarted 3 times:
 #                                             0 clear datagrams of the stream on the wire, and
 #                                             the stream resumes after each restart
+#   soft-kernel                               soft=yes towards a peer without IKE: clear after 3 s,
+#                                             a more specific block still blocks
 #   receive-kernel                            the same with the stream charon → Ward (2 kills):
 #                                             the restarted kernel-datapath agent renegotiates
 #                                             what its previous run carried, so a host that only
@@ -28,7 +30,7 @@
 set -uo pipefail
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")" && pwd)
-cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace receive-kernel)
+cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace receive-kernel soft-kernel)
 P=wk$$
 W=${P}w C=${P}c
 OUT=${LAB_KERNEL_AGENT_OUT:-${WARD_KERNEL_AGENT_OUT:-/tmp/ward-kernel-agent}}/$P
@@ -67,14 +69,15 @@ peerdyn() { WARD_SOCKET="$OUT/peer.sock" nsx $C timeout 20 "$bin/ward" ipsec dyn
 counter() { dyn show stats | awk -F': ' -v label="$1" '{ sub(/ +$/, "", $1) } $1 == label { print $2; exit }'; }
 pings() { nsx "$1" ping -n -c "$3" -i 0.3 -W 3 "$2" 2>/dev/null | awk '/received/ { print $4 }'; }
 
-# policy FILE PEER: secure everything with PEER (transport, AES-128/SHA-1, DH group 14).
+# policy FILE PEER: secure everything with PEER (transport, AES-128/SHA-1, DH group 14);
+# SOFT=yes lets it fall back to clear when the peer does not answer IKE.
 policy() {
   cat > "$1" <<POLICY
 pushd ipsec static
 set batch mode=enable
 add filterlist name="Peer"
 add filter filterlist="Peer" srcaddr=me dstaddr=$2
-add filteraction name="Kernel Secure" action=negotiate inpass=no soft=no qmpfs=no qmsec="ESP[AES128,SHA1]:3600s"
+add filteraction name="Kernel Secure" action=negotiate inpass=no soft=${SOFT:-no} qmpfs=no qmsec="ESP[AES128,SHA1]:3600s"
 add policy name="Kernel" mmsecmethods="AES128-SHA1-14"
 add rule name="Peer" policy="Kernel" filterlist="Peer" filteraction="Kernel Secure" psk="$PSK" kerberos=no
 set policy name="Kernel" assign=yes
@@ -168,7 +171,9 @@ setup() {
 transfer() {  # from-ns to-ns to-address
   nsx "$2" python3 "$here/traffic.py" serve "$3" 9000 100 > "$OUT/received" &
   local server=$!
-  sleep 0.5
+  # Python starts slowly in the guest under load: connect only once the server listens (a
+  # refused connection would leave the server waiting out its timeout and the check empty).
+  for _ in $(seq 150); do nsx "$2" ss -ltnH "sport = :9000" 2>/dev/null | grep -q 9000 && break; sleep 0.1; done
   local sent
   sent=$(nsx "$1" timeout 120 python3 "$here/traffic.py" send "$3" 9000 5000000 "kernel-agent")
   wait $server
@@ -286,6 +291,42 @@ leak_case() {
   cleanup
 }
 
+# The kernel datapath with soft=yes towards a peer that runs no IKE at all: after 3 s without
+# an answer the traffic goes in the clear (reference a.5), through a clear-text policy the
+# agent puts just ahead of the negotiate filter; telnet, which a more specific filter blocks,
+# stays blocked.
+soft_case() {
+  local name=$1
+  echo "== $name"
+  for ns in $W $C; do ip netns add $ns; nsx $ns ip link set lo up; done
+  ip link add wv netns $W type veth peer name cv netns $C
+  nsx $W ip addr add 10.77.0.1/24 dev wv; nsx $C ip addr add 10.77.0.2/24 dev cv
+  nsx $W ip link set wv up; nsx $C ip link set cv up
+  SOFT=yes policy "$OUT/policy.txt" 10.77.0.2
+  sed -i 's|^set policy name="Kernel" assign=yes|add filterlist name="Telnet"\nadd filter filterlist="Telnet" srcaddr=me dstaddr=10.77.0.2 protocol=TCP dstport=23\nadd filteraction name="Drop" action=block\nadd rule name="Telnet" policy="Kernel" filterlist="Telnet" filteraction="Drop"\n&|' "$OUT/policy.txt"
+  rm -f "$OUT/ward.db"* "$OUT/wardd.log"
+  "$bin/ward" --store "$OUT/ward.db" -f "$OUT/policy.txt" || { fail "$name: setup" "ward -f refused the policy"; cleanup; return; }
+  nsx $C python3 "$here/traffic.py" listen 10.77.0.2 23 60 &
+  nsx $C python3 "$here/traffic.py" listen 10.77.0.2 80 60 &
+  start_wardd kernel || { fail "$name: setup" "wardd did not start: $(tail -3 "$OUT/wardd.log")"; cleanup; return; }
+  local started got
+  started=$(date +%s%N)
+  nsx $W ping -n -c 1 -W 10 10.77.0.2 > /dev/null 2>&1
+  got=$(( ($(date +%s%N) - started) / 1000000 ))
+  [ "$got" -ge 2500 ] && pass "$name: the first packet waits for the 3-second fallback (${got} ms)" || fail "$name: fallback delay" "answered after $got ms"
+  got=$(pings $W 10.77.0.2 3); [ "${got:-0}" = 3 ] && pass "$name: then ping goes in the clear ($got/3)" || fail "$name: clear ping" "${got:-0}/3"
+  local spd; spd=$(nsx $W ip xfrm policy)
+  # The outbound policies for exactly the two hosts: "priority template?" per policy.
+  local pair
+  pair=$(awk '/^src/ { host = ($0 ~ /^src 10.77.0.1\/32 dst 10.77.0.2\/32( uid [0-9]+)? *$/) } host && /dir out/ { for (i = 1; i <= NF; i++) if ($i == "priority") p = $(i + 1); getline; print p, ($0 ~ /tmpl/ ? "ipsec" : "clear") }' <<< "$spd" | sort -n | paste -sd' ')
+  set -- $pair
+  [ "${2:-}" = clear ] && [ "${4:-}" = ipsec ] && [ $(( ${3:-0} - ${1:-0} )) = 1 ] \
+    && pass "$name: a clear-text policy sits just ahead of the negotiate filter ($pair)" || fail "$name: soft policy" "'$pair'"
+  [ "$(nsx $W python3 "$here/traffic.py" connect 10.77.0.2 80)" = open ] && pass "$name: TCP 80 goes in the clear" || fail "$name: TCP 80" "not open"
+  [ "$(nsx $W python3 "$here/traffic.py" connect 10.77.0.2 23)" != open ] && pass "$name: telnet stays blocked by its more specific filter" || fail "$name: telnet" "open"
+  cleanup
+}
+
 run_case() {
   case $1 in
     ward-initiates) traffic_case "$1" userspace charon ward ;;
@@ -296,6 +337,7 @@ run_case() {
     leak-kernel) leak_case "$1" kernel ;;
     leak-userspace) leak_case "$1" userspace ;;
     receive-kernel) leak_case "$1" kernel receive ;;
+    soft-kernel) soft_case "$1" ;;
     *) fail "$1" "no such case" ;;
   esac
 }

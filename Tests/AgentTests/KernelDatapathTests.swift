@@ -2,6 +2,7 @@ import ESP
 import Filtering
 import IKE
 import Packet
+import Policy
 import XCTest
 @testable import Agent
 @testable import XFRM
@@ -45,6 +46,7 @@ final class KernelDatapathTests: XCTestCase {
         // IKE first, then each filter in precedence order.
         XCTAssertTrue(policies.prefix(16).allSatisfy { $0.priority < XFRMPolicyCompiler.band.lowerBound + 100 && $0.templates.isEmpty })
         let filters = policies.filter { $0.priority >= XFRMPolicyCompiler.band.lowerBound + 1000 }
+        XCTAssertTrue(filters.allSatisfy { $0.selector.owner == 0 })
         XCTAssertEqual(filters.map(\.priority), filters.map(\.priority).sorted())
         let telnet = filters.filter { $0.selector.destinationPort == 23 }
         XCTAssertEqual(Set(telnet.map(\.direction)), [.inbound, .outbound])
@@ -132,7 +134,7 @@ final class KernelDatapathTests: XCTestCase {
         let flow = XFRMSelector(source: Subnet(host: me), destination: Subnet(host: peer), protocolNumber: 17, sourcePort: 40000, destinationPort: 9999)
         let packet = PacketSelector(source: me, destination: peer, protocolNumber: 17, sourcePort: 40000, destinationPort: 9999)
         guard case .negotiate(let rank) = policy.ruling(packet, direction: .outbound) else { return XCTFail("the lab negotiates") }
-        let priority = XFRMPolicyCompiler.band.lowerBound + 1000 + UInt32(rank)
+        let priority = XFRMPolicyCompiler.priority(forRank: rank)
         let (acquires, _) = kernel.handle(.acquire(flow: flow, templateDestination: peer, policyPriority: priority), now: 0)
         XCTAssertEqual(acquires, [AcquireRequest(selector: Datapath.selector(for: packet, filter: policy.decider.table.filters[rank]), local: me, peer: peer)])
         // A priority that is not a negotiate filter's asks for nothing.
@@ -148,5 +150,53 @@ final class KernelDatapathTests: XCTestCase {
         XCTAssertTrue(kernel.handle(.expire(info(0x1000, me), hard: false), now: 2).acquires.isEmpty, "an inbound soft expiry asks nothing")
         XCTAssertEqual(kernel.handle(.expire(info(0x1000, me), hard: true), now: 3).expired, [0x1000])
         XCTAssertTrue(kernel.securityAssociations.isEmpty)
+    }
+
+    func testASoftAssociationOpensAClearPathJustAheadOfItsFilterUntilThePeerAnswersOrItIdles() throws {
+        // The lab policy with soft=yes, and a more specific block (telnet) that must still win.
+        let policy = IPsecPolicy(name: "Soft", assigned: true)
+        let lab = FilterList(name: "Lab", filters: [Filter(source: .me, destination: .subnet(Subnet("10.77.1.0/24")!))])
+        let telnet = FilterList(name: "Telnet", filters: [Filter(source: .me, destination: .subnet(Subnet("10.77.1.0/24")!), protocolSelector: .tcp,
+                                                                 destinationPort: 23)])
+        let soft = FilterAction(name: "Soft", action: .negotiate, fallbackToClear: true)
+        let drop = FilterAction(name: "Drop", action: .block, securityMethods: [])
+        let running = RunningPolicy()
+        try running.update([PolicySnapshot(store: "local", policy: policy,
+                                           rules: [Rule(policyID: policy.id, name: "Soft", filterListID: lab.id, filterActionID: soft.id),
+                                                   Rule(policyID: policy.id, name: "Telnet", filterListID: telnet.id, filterActionID: drop.id)],
+                                           filterLists: [lab, telnet], filterActions: [soft, drop])],
+                           addresses: StaticAddressProvider(local: [me]))
+        let channel = RecordingXFRMChannel()
+        let kernel = KernelDatapath(policy: running, channel: channel, sourceAddress: { _ in me })
+        running.negotiationStarted(with: peer, now: 0)
+        _ = kernel.tick(now: 1)
+        XCTAssertTrue(channel.performed.isEmpty, "no fallback before 3 seconds")
+        _ = kernel.tick(now: 3.5)
+        let installed = try XCTUnwrap(kernel.softAssociations[peer])
+        XCTAssertEqual(Set(installed.map(\.direction)), [.outbound, .inbound])
+        let out = try XCTUnwrap(installed.first { $0.direction == .outbound })
+        XCTAssertEqual(out.selector, XFRMSelector(source: Subnet(host: me), destination: Subnet(host: peer), owner: 1))
+        XCTAssertEqual(out.action, .allow)
+        XCTAssertEqual(out.lifetime.hardIdleSeconds, 300)
+        // Just ahead of its own filter, behind the more specific telnet block.
+        let softRank = try XCTUnwrap(running.decider.table.filters.firstIndex { $0.action == .negotiate && $0.source == Subnet(host: me) })
+        let blockRank = try XCTUnwrap(running.decider.table.filters.firstIndex { $0.action == .block })
+        XCTAssertEqual(out.priority, XFRMPolicyCompiler.priority(forRank: softRank) - 1)
+        XCTAssertLessThan(XFRMPolicyCompiler.priority(forRank: blockRank), out.priority)
+        XCTAssertEqual(channel.types(), [.updatePolicy, .updatePolicy])
+        // The peer answers IKE: the clear path goes.
+        channel.performed.removeAll()
+        kernel.peerAnswered(peer)
+        XCTAssertEqual(channel.types(), [.deletePolicy, .deletePolicy])
+        XCTAssertNil(kernel.softAssociations[peer])
+        // Again, and this time the kernel idles it out: the decider forgets it too.
+        running.negotiationStarted(with: peer, now: 10)
+        _ = kernel.tick(now: 14)
+        XCTAssertNotNil(kernel.softAssociations[peer])
+        channel.performed.removeAll()
+        _ = kernel.handle(.policyExpire(out.key, priority: out.priority, hard: true), now: 320)
+        XCTAssertNil(kernel.softAssociations[peer])
+        XCTAssertEqual(channel.types(), [.deletePolicy], "the other direction's policy goes too")
+        XCTAssertFalse(running.decider.softAssociations.pendingPeers.contains(peer))
     }
 }

@@ -48,7 +48,8 @@ final class XFRMCodecTests: XCTestCase {
                                 direction: .inbound, action: .allow, priority: 2_001_003,
                                 templates: [XFRMTemplate(securityProtocol: 50, tunnelSource: IPAddress("10.77.0.2"),
                                                          tunnelDestination: IPAddress("10.77.0.1"), optional: true, reqid: 7)])
-        let block = XFRMPolicy(selector: XFRMSelector(source: Subnet("fd77::/64")!, destination: Subnet("fd77:1::5/128")!, protocolNumber: 17, sourcePort: 53),
+        let block = XFRMPolicy(selector: XFRMSelector(source: Subnet("fd77::/64")!, destination: Subnet("fd77:1::5/128")!, protocolNumber: 17, sourcePort: 53,
+                                                      owner: 1),
                                direction: .forward, action: .block, priority: 2_001_004)
         for policy in [tunnel, block] {
             XCTAssertEqual(try XFRMPolicy(decoding: try message(policy.update)), policy)
