@@ -142,6 +142,9 @@ public final class KernelDatapath: DatapathBackend {
             installedPolicies[key] = nil
             removed += 1
         }
+        // The slots of soft associations' clear paths moved with the filters: they go now and
+        // come back at the new slots on the next tick (until then the traffic waits — closed).
+        if changed + removed > 0 { dropSoftAssociationPolicies() }
         if let firstError { throw firstError }
         return (changed, removed)
     }
@@ -227,7 +230,8 @@ public final class KernelDatapath: DatapathBackend {
     /// traffic, and without the tag the kernel would take the clear path for a replacement of
     /// the filter's policy (and deleting it later would delete the filter's).
     func startSoftAssociations(now: Double) {
-        for peer in policy.decider.softAssociations.pendingPeers where softAssociations[peer] == nil {
+        let associations = policy.decider.softAssociations
+        for peer in associations.pendingPeers + associations.activePeers where softAssociations[peer] == nil {
             guard let local = sourceAddress(peer), local.isIPv4 == peer.isIPv4,
                   case .softAssociation = policy.ruling(PacketSelector(source: local, destination: peer, protocolNumber: 0, sourcePort: 0, destinationPort: 0),
                                                         direction: .outbound, now: now) else { continue }
@@ -252,6 +256,13 @@ public final class KernelDatapath: DatapathBackend {
                 for policy in policies { try? channel.perform(XFRMPolicy.delete(policy.key), describing: "delete soft association") }
             }
         }
+    }
+
+    private func dropSoftAssociationPolicies() {
+        for policies in softAssociations.values {
+            for policy in policies { try? channel.perform(XFRMPolicy.delete(policy.key), describing: "move soft association \(policy)") }
+        }
+        softAssociations.removeAll()
     }
 
     public func peerAnswered(_ peer: IPAddress) {

@@ -108,6 +108,9 @@ public struct SoftAssociations: Sendable {
     /// Peers whose negotiation waits for an answer (each may fall back after `fallbackDelay`).
     public var pendingPeers: [IPAddress] { Array(pending.keys) }
 
+    /// Peers talked to in the clear now.
+    public var activePeers: [IPAddress] { Array(active.keys) }
+
     /// A soft association ended for another reason than an IKE answer (the kernel datapath's
     /// clear-text policy idled out): the next traffic negotiates afresh.
     public mutating func ended(_ peer: IPAddress) {

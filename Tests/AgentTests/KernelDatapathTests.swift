@@ -184,6 +184,15 @@ final class KernelDatapathTests: XCTestCase {
         XCTAssertEqual(out.priority, XFRMPolicyCompiler.priority(forRank: softRank) - 1)
         XCTAssertLessThan(XFRMPolicyCompiler.priority(forRank: blockRank), out.priority)
         XCTAssertEqual(channel.types(), [.updatePolicy, .updatePolicy])
+        // A table change moves the filters' slots: the clear path goes and comes back at the
+        // new slot on the next tick (the association itself is kept).
+        channel.performed.removeAll()
+        _ = try kernel.synchronize(XFRMPolicyCompiler.policies(table: running.decider.table, exemptions: running.decider.exemptions, broadcast: [],
+                                                               localAddresses: [me], sourceAddress: { _ in me }))
+        XCTAssertNil(kernel.softAssociations[peer])
+        XCTAssertEqual(channel.types().filter { $0 == .deletePolicy }.count, 2)
+        _ = kernel.tick(now: 5)
+        XCTAssertEqual(kernel.softAssociations[peer]?.count, 2)
         // The peer answers IKE: the clear path goes.
         channel.performed.removeAll()
         kernel.peerAnswered(peer)
