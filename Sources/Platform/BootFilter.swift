@@ -35,20 +35,23 @@ public enum BootFilter {
                 + rules.map { "    \($0)\n" }.joined() + "  }\n"
         }
         let outboundPolicy = mode == .stateful ? "accept" : "drop"
-        return "table inet \(table) {\n" + chain("input", hook: "input", policy: "drop", direction: .inbound)
+        // Created if missing, deleted, and written again in one transaction: a boot table
+        // replaced by another is never absent in between.
+        return "table inet \(table)\ndelete table inet \(table)\n"
+            + "table inet \(table) {\n" + chain("input", hook: "input", policy: "drop", direction: .inbound)
             + chain("output", hook: "output", policy: outboundPolicy, direction: .outbound) + "}\n"
     }
 
-    /// Puts the boot table in force (replacing an earlier one), or removes it for `permit`.
+    /// Puts the boot table in force, replacing an earlier one atomically, or removes it for
+    /// `permit`.
     public static func install(mode: BootMode, exemptions: [BootExemption]) throws {
-        remove()
-        guard let script = ruleset(mode: mode, exemptions: exemptions) else { return }
+        guard let script = ruleset(mode: mode, exemptions: exemptions) else {
+            remove()
+            return
+        }
         let (status, output) = nft(["-f", "-"], input: script)
         guard status == 0 else { throw SteeringError(command: "nft -f - (boot table \(table))", output: output) }
     }
-
-    /// Whether the boot table is in the kernel.
-    public static var isInstalled: Bool { nft(["list", "table", "inet", table], input: nil).0 == 0 }
 
     /// Takes the boot table away (the agent does once its policy is in force).
     @discardableResult
