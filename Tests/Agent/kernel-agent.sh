@@ -19,6 +19,8 @@
 #                                             the stream resumes after each restart
 #   soft-kernel                               soft=yes towards a peer without IKE: clear after 3 s,
 #                                             a more specific block still blocks
+#   tunnel-kernel                             the kernel datapath in tunnel mode (one rule per
+#                                             direction) ↔ charon, subnet to subnet
 #   receive-kernel                            the same with the stream charon → Ward (2 kills):
 #                                             the restarted kernel-datapath agent renegotiates
 #                                             what its previous run carried, so a host that only
@@ -30,7 +32,7 @@
 set -uo pipefail
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")" && pwd)
-cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace receive-kernel soft-kernel)
+cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace receive-kernel soft-kernel tunnel-kernel)
 P=wk$$
 W=${P}w C=${P}c
 OUT=${LAB_KERNEL_AGENT_OUT:-${WARD_KERNEL_AGENT_OUT:-/tmp/ward-kernel-agent}}/$P
@@ -117,9 +119,10 @@ connections { ward { version = 1
     id = 10.77.0.2 }
   remote { auth = psk
     id = 10.77.0.1 }
-  children { tr { mode = transport
+  children { tr { mode = ${CHARON_MODE:-transport}
     esp_proposals = aes128-sha1${CHARON_CHILD_EXTRA:+
-    $CHARON_CHILD_EXTRA} } } } }
+    $CHARON_CHILD_EXTRA}${CHARON_TS:+
+    $CHARON_TS} } } } }
 secrets { ike { id-w = 10.77.0.1
   id-c = 10.77.0.2
   secret = "$PSK" } }
@@ -132,7 +135,8 @@ CONF
 }
 
 # setup NAME DATAPATH PEER: W runs wardd on DATAPATH; C runs charon, or wardd (userspace) when
-# PEER is ward. CHARON_CHILD_EXTRA adds a line to charon's CHILD_SA config.
+# PEER is ward. CHARON_CHILD_EXTRA adds a line to charon's CHILD_SA config; CHARON_MODE and
+# CHARON_TS set its mode and traffic selectors (start_charon).
 setup() {
   local ns
   for ns in $W $C; do ip netns add $ns; nsx $ns ip link set lo up; done
@@ -327,6 +331,51 @@ soft_case() {
   cleanup
 }
 
+# The kernel datapath in tunnel mode: Ward's 10.77.1.0/24 (10.77.1.1 on W's loopback) and
+# charon's 10.77.2.0/24 (10.77.2.1), gateways 10.77.0.1 and 10.77.0.2; one Ward rule per
+# direction, each naming the far gateway (reference a.8).
+tunnel_case() {
+  local name=$1
+  echo "== $name"
+  for ns in $W $C; do ip netns add $ns; nsx $ns ip link set lo up; done
+  ip link add wv netns $W type veth peer name cv netns $C
+  nsx $W ip addr add 10.77.0.1/24 dev wv; nsx $C ip addr add 10.77.0.2/24 dev cv
+  nsx $W ip addr add 10.77.1.1/32 dev lo; nsx $C ip addr add 10.77.2.1/32 dev lo
+  nsx $W ip link set wv up; nsx $C ip link set cv up
+  nsx $W ip route add 10.77.2.0/24 via 10.77.0.2 src 10.77.1.1; nsx $C ip route add 10.77.1.0/24 via 10.77.0.1 src 10.77.2.1
+  cat > "$OUT/policy.txt" <<POLICY
+pushd ipsec static
+set batch mode=enable
+add filterlist name="Out"
+add filter filterlist="Out" srcaddr=10.77.1.0 srcmask=24 dstaddr=10.77.2.0 dstmask=24 mirrored=no
+add filterlist name="In"
+add filter filterlist="In" srcaddr=10.77.2.0 srcmask=24 dstaddr=10.77.1.0 dstmask=24 mirrored=no
+add filteraction name="Tunnel Secure" action=negotiate inpass=no soft=no qmpfs=no qmsec="ESP[AES128,SHA1]:3600s"
+add policy name="Tunnel" mmsecmethods="AES128-SHA1-14"
+add rule name="Out" policy="Tunnel" filterlist="Out" filteraction="Tunnel Secure" tunnel=10.77.0.2 psk="$PSK" kerberos=no
+add rule name="In" policy="Tunnel" filterlist="In" filteraction="Tunnel Secure" tunnel=10.77.0.1 psk="$PSK" kerberos=no
+set policy name="Tunnel" assign=yes
+set batch mode=disable
+popd
+POLICY
+  rm -f "$OUT/ward.db"* "$OUT/wardd.log"
+  "$bin/ward" --store "$OUT/ward.db" -f "$OUT/policy.txt" || { fail "$name: setup" "ward -f refused the policy"; cleanup; return; }
+  CHARON_MODE=tunnel CHARON_TS="local_ts = 10.77.2.0/24
+    remote_ts = 10.77.1.0/24" start_charon || { cleanup; return; }
+  start_wardd kernel || { fail "$name: setup" "wardd did not start: $(tail -3 "$OUT/wardd.log")"; cleanup; return; }
+  local got
+  nsx $W ping -n -c 1 -W 15 -I 10.77.1.1 10.77.2.1 > /dev/null
+  got=$(nsx $W ping -n -c 3 -i 0.3 -W 3 -I 10.77.1.1 10.77.2.1 2>/dev/null | awk '/received/ { print $4 }')
+  [ "${got:-0}" = 3 ] && pass "$name: ping 10.77.1.1→10.77.2.1 through the tunnel ($got/3)" || fail "$name: ping through the tunnel" "${got:-0}/3"
+  got=$(nsx $C ping -n -c 3 -i 0.3 -W 3 -I 10.77.2.1 10.77.1.1 2>/dev/null | awk '/received/ { print $4 }')
+  [ "${got:-0}" = 3 ] && pass "$name: ping 10.77.2.1→10.77.1.1 back through it ($got/3)" || fail "$name: ping back" "${got:-0}/3"
+  local state; state=$(nsx $W ip -s xfrm state)
+  grep -q "mode tunnel" <<< "$state" && pass "$name: Ward's kernel holds tunnel-mode SAs" || fail "$name: tunnel SAs" "$(head -6 <<< "$state")"
+  local opened; opened=$(kernel_packets $C 10.77.0.1 10.77.0.2)
+  [ "${opened:-0}" -ge 4 ] 2>/dev/null && pass "$name: charon's kernel decrypted Ward's tunnel ESP ($opened packets)" || fail "$name: charon's counters" "'${opened:-none}'"
+  cleanup
+}
+
 run_case() {
   case $1 in
     ward-initiates) traffic_case "$1" userspace charon ward ;;
@@ -338,6 +387,7 @@ run_case() {
     leak-userspace) leak_case "$1" userspace ;;
     receive-kernel) leak_case "$1" kernel receive ;;
     soft-kernel) soft_case "$1" ;;
+    tunnel-kernel) tunnel_case "$1" ;;
     *) fail "$1" "no such case" ;;
   esac
 }
