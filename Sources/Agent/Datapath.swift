@@ -21,6 +21,18 @@ public struct AcquireRequest: Equatable, Sendable {
     public var rekey = false
 }
 
+extension AcquireRequest {
+    /// What a packet that a negotiate filter caught asks for — the same on either datapath:
+    /// transport mode speaks IKE between the two hosts about the two hosts; a tunnel rule
+    /// speaks it from this host's address towards the endpoint (`sourceAddress`, the routing
+    /// table's choice) about the filter's subnets.
+    init(for packet: PacketSelector, filter: SpecificFilter?, sourceAddress: (IPAddress) -> IPAddress?) {
+        self.init(selector: Datapath.selector(for: packet, filter: filter),
+                  local: filter?.tunnelEndpoint.flatMap(sourceAddress) ?? packet.source,
+                  peer: filter?.tunnelEndpoint ?? packet.destination)
+    }
+}
+
 /// The userspace IPsec driver: every packet the host sends or receives passes here, is decided
 /// by the filter table, and is permitted, blocked, or protected. Sans-I/O: packets come in a
 /// buffer with the clock, go out through a `PacketSink`; negotiations are asked for by
@@ -106,18 +118,14 @@ public final class Datapath {
                 remove(inboundSPI: table[index].inboundSPI)
             }
         }
-        let filter = rank.map { policy.decider.table.filters[$0] }
-        let peer = filter?.tunnelEndpoint ?? packet.destination
+        let request = AcquireRequest(for: packet, filter: rank.map { policy.decider.table.filters[$0] }, sourceAddress: sourceAddress)
         counters.queued += 1
         let before = queue.overflowDrops
-        let first = queue.hold(UnsafeRawBufferPointer(buffer.bytes), for: peer)
+        let first = queue.hold(UnsafeRawBufferPointer(buffer.bytes), for: request.peer)
         counters.queueDropped += queue.overflowDrops - before
         guard first else { return nil }
         counters.acquires += 1
-        // Transport mode speaks IKE between the two hosts; a tunnel from this host's address
-        // towards the endpoint.
-        let local = filter?.tunnelEndpoint.flatMap(sourceAddress) ?? packet.source
-        return AcquireRequest(selector: Self.selector(for: packet, filter: filter), local: local, peer: peer)
+        return request
     }
 
     /// What to negotiate for a packet: a tunnel rule's filter subnets; in transport mode the

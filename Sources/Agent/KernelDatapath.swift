@@ -297,13 +297,10 @@ public final class KernelDatapath: DatapathBackend {
             // the next packet meets the new policy.
             guard let rank = XFRMPolicyCompiler.rank(forPriority: priority), rank < policy.decider.table.filters.count,
                   policy.decider.table.filters[rank].action == .negotiate else { return ([], []) }
-            let filter = policy.decider.table.filters[rank]
             let packet = PacketSelector(source: flow.source.network, destination: flow.destination.network, protocolNumber: flow.protocolNumber,
                                         sourcePort: flow.sourcePort, destinationPort: flow.destinationPort)
             counters.acquires += 1
-            let peer = filter.tunnelEndpoint ?? packet.destination
-            let local = filter.tunnelEndpoint.flatMap(sourceAddress) ?? packet.source
-            return ([AcquireRequest(selector: Datapath.selector(for: packet, filter: filter), local: local, peer: peer)], [])
+            return ([AcquireRequest(for: packet, filter: policy.decider.table.filters[rank], sourceAddress: sourceAddress)], [])
         case .policyExpire(let key, _, let hard):
             if hard { softAssociationExpired(key) }
             return ([], [])

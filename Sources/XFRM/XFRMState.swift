@@ -215,8 +215,3 @@ public enum XFRMEvent: Sendable, Equatable {
         }
     }
 }
-
-/// XFRM_MSG_FLUSHSA / FLUSHPOLICY, for tests and tools; the agent removes only its own.
-public enum XFRMFlush {
-    public static let states = XFRMRequest(.flushSA, flags: [.request, .acknowledge], fixed: [255])  // IPSEC_PROTO_ANY
-}

@@ -25,29 +25,19 @@ P=wb$$
 H=${P}h N=${P}n
 OUT=/tmp/ward-boot-mode/$P
 mkdir -p "$OUT"
-failures=0 wardd_pid= listener_pids=()
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+. "$here/lib.sh"
+wardd_pid= listener_pids=()
 
 cleanup() {
   [ -n "$wardd_pid" ] && { kill "$wardd_pid" 2>/dev/null; sleep 0.5; kill -9 "$wardd_pid" 2>/dev/null; }
   for pid in "${listener_pids[@]}"; do kill "$pid" 2>/dev/null; done
   wardd_pid= listener_pids=()
-  local ns
-  for ns in $H $N; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-  done
+  remove_namespaces $H $N
 }
 trap 'cleanup; [ $failures = 0 ] && rm -rf "$OUT"' EXIT
 trap 'exit 130' INT TERM
 
-for ns in $H $N; do ip netns add $ns; nsx $ns ip link set lo up; done
-ip link add hv netns $H type veth peer name nv netns $N
-nsx $H ip addr add 10.77.0.1/24 dev hv; nsx $N ip addr add 10.77.0.2/24 dev nv
-nsx $H ip link set hv up; nsx $N ip link set nv up
+two_hosts $H hv 10.77.0.1/24 $N nv 10.77.0.2/24
 for port in 22 23; do
   nsx $H python3 "$here/traffic.py" listen 10.77.0.1 $port 600 & listener_pids+=($!)
 done

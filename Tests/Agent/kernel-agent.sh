@@ -38,12 +38,9 @@ W=${P}w C=${P}c
 OUT=${LAB_KERNEL_AGENT_OUT:-${WARD_KERNEL_AGENT_OUT:-/tmp/ward-kernel-agent}}/$P
 PSK="kernel-agent-psk-not-a-secret"
 mkdir -p "$OUT"
-failures=0 wardd_pid= charon_pid= peer_pid= capture_pid=
+. "$here/lib.sh"
+wardd_pid= charon_pid= peer_pid= capture_pid=
 for module in tun sch_ingress cls_u32 act_mirred esp4 xfrm_user ah4 xfrm4_tunnel; do modprobe "$module" 2>/dev/null; done
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 stop() {
   local pid
@@ -57,11 +54,7 @@ stop() {
 
 cleanup() {
   stop "$wardd_pid" "$charon_pid" "$peer_pid" "$capture_pid"; wardd_pid= charon_pid= peer_pid= capture_pid=
-  local ns
-  for ns in $W $C; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-  done
+  remove_namespaces $W $C
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -139,10 +132,7 @@ CONF
 # CHARON_TS set its mode and traffic selectors (start_charon).
 setup() {
   local ns
-  for ns in $W $C; do ip netns add $ns; nsx $ns ip link set lo up; done
-  ip link add wv netns $W type veth peer name cv netns $C
-  nsx $W ip addr add 10.77.0.1/24 dev wv; nsx $C ip addr add 10.77.0.2/24 dev cv
-  nsx $W ip link set wv up; nsx $C ip link set cv up
+  two_hosts $W wv 10.77.0.1/24 $C cv 10.77.0.2/24
   policy "$OUT/policy.txt" 10.77.0.2
   rm -f "$OUT/ward.db"* "$OUT/wardd.log"
   "$bin/ward" --store "$OUT/ward.db" -f "$OUT/policy.txt" || { fail setup "ward -f refused the policy"; return 1; }
@@ -302,10 +292,7 @@ leak_case() {
 soft_case() {
   local name=$1
   echo "== $name"
-  for ns in $W $C; do ip netns add $ns; nsx $ns ip link set lo up; done
-  ip link add wv netns $W type veth peer name cv netns $C
-  nsx $W ip addr add 10.77.0.1/24 dev wv; nsx $C ip addr add 10.77.0.2/24 dev cv
-  nsx $W ip link set wv up; nsx $C ip link set cv up
+  two_hosts $W wv 10.77.0.1/24 $C cv 10.77.0.2/24
   SOFT=yes policy "$OUT/policy.txt" 10.77.0.2
   sed -i 's|^set policy name="Kernel" assign=yes|add filterlist name="Telnet"\nadd filter filterlist="Telnet" srcaddr=me dstaddr=10.77.0.2 protocol=TCP dstport=23\nadd filteraction name="Drop" action=block\nadd rule name="Telnet" policy="Kernel" filterlist="Telnet" filteraction="Drop"\n&|' "$OUT/policy.txt"
   rm -f "$OUT/ward.db"* "$OUT/wardd.log"
@@ -337,11 +324,8 @@ soft_case() {
 tunnel_case() {
   local name=$1
   echo "== $name"
-  for ns in $W $C; do ip netns add $ns; nsx $ns ip link set lo up; done
-  ip link add wv netns $W type veth peer name cv netns $C
-  nsx $W ip addr add 10.77.0.1/24 dev wv; nsx $C ip addr add 10.77.0.2/24 dev cv
+  two_hosts $W wv 10.77.0.1/24 $C cv 10.77.0.2/24
   nsx $W ip addr add 10.77.1.1/32 dev lo; nsx $C ip addr add 10.77.2.1/32 dev lo
-  nsx $W ip link set wv up; nsx $C ip link set cv up
   nsx $W ip route add 10.77.2.0/24 via 10.77.0.2 src 10.77.1.1; nsx $C ip route add 10.77.1.0/24 via 10.77.0.1 src 10.77.2.1
   cat > "$OUT/policy.txt" <<POLICY
 pushd ipsec static

@@ -15,27 +15,19 @@ P=wl$$
 A=${P}a B=${P}b
 OUT=/tmp/ward-leak-host/$P
 mkdir -p "$OUT"
-failures=0 a_pid= b_pid= capture= stream= sink=
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
+. "$here/lib.sh"
+a_pid= b_pid= capture= stream= sink=
 
 cleanup() {
   local pid
   for pid in $a_pid $b_pid $capture $stream $sink; do kill "$pid" 2>/dev/null; done
   sleep 0.5
-  for ns in $A $B; do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
-  done
+  remove_namespaces $A $B
 }
 trap 'cleanup; [ $failures = 0 ] && rm -rf "$OUT"' EXIT
 trap 'exit 130' INT TERM
 
-for ns in $A $B; do ip netns add $ns; ip -n $ns link set lo up; done
-ip link add va netns $A type veth peer name vb netns $B
-ip -n $A addr add 10.77.0.1/24 dev va; ip -n $B addr add 10.77.0.2/24 dev vb
-ip -n $A link set va up; ip -n $B link set vb up
+two_hosts $A va 10.77.0.1/24 $B vb 10.77.0.2/24
 
 for side in a b; do
   peer=10.77.0.2; [ $side = b ] && peer=10.77.0.1

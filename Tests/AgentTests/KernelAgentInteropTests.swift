@@ -28,7 +28,7 @@ final class KernelAgentInteropTests: XCTestCase {
         for binary in ["ward", "wardd"] {
             try FileManager.default.copyItem(at: binaries.appendingPathComponent(binary), to: work.appendingPathComponent("bin/\(binary)"))
         }
-        for script in ["kernel-agent.sh", "traffic.py"] {
+        for script in ["kernel-agent.sh", "lib.sh", "traffic.py"] {
             try FileManager.default.copyItem(at: Self.tests.appendingPathComponent("Agent/\(script)"), to: work.appendingPathComponent(script))
         }
         let (output, status) = try Subprocess.run("/usr/bin/env", [
