@@ -134,10 +134,10 @@ grep -q 'policies="Persistent (persistent)".*persistent policy in force.*policie
 echo "== kernel SPD on this host"
 spd() { nsx $H ip xfrm policy; }
 before=$(spd | grep -c "^src")
-spd | grep -A3 "src 10.77.0.1/32 dst 10.77.0.2/32" | grep -q "proto esp reqid 1463898692 mode transport" \
+spd | grep -A3 "src 10.77.0.1/32 dst 10.77.0.2/32" | has "proto esp reqid 1463898692 mode transport" \
   && pass "kernel: H→N negotiates (an ESP template with Ward's reqid)" || fail "kernel: negotiate policy" "$(spd | head -20)"
-spd | grep -A1 "proto tcp sport 23" | grep -q "action block" && pass "kernel: telnet from H is an XFRM block policy" || fail "kernel: block policy" "$(spd | grep -A1 'sport 23')"
-spd | grep -q "proto udp sport 500" && pass "kernel: IKE is exempt ahead of the filters" || fail "kernel: IKE exemption" "no UDP 500 policy"
+spd | grep -A1 "proto tcp sport 23" | has "action block" && pass "kernel: telnet from H is an XFRM block policy" || fail "kernel: block policy" "$(spd | grep -A1 'sport 23')"
+spd | has "proto udp sport 500" && pass "kernel: IKE is exempt ahead of the filters" || fail "kernel: IKE exemption" "no UDP 500 policy"
 kill -9 "$wardd_pid"; wait "$wardd_pid" 2>/dev/null; wardd_pid=
 [ "$(spd | grep -c "^src")" = "$before" ] && pass "kernel: after SIGKILL the $before policies stay in the kernel" || fail "kernel: after SIGKILL" "$(spd | grep -c '^src') of $before policies"
 nsx $N dumpcap -q -i nv -a duration:5 -w "$OUT/wire.pcapng" > /dev/null 2>&1 &

@@ -147,7 +147,7 @@ setup() {
   fi
   start_wardd "$2" || { fail setup "wardd did not start: $(tail -3 "$OUT/wardd.log")"; return 1; }
   if [ "$2" = kernel ]; then
-    grep -q "datapath=kernel" "$OUT/wardd.log" && dyn show config | grep -q "Datapath  *: kernel (XFRM" \
+    grep -q "datapath=kernel" "$OUT/wardd.log" && dyn show config | has "Datapath  *: kernel (XFRM" \
       && pass "$1: wardd runs on the kernel's XFRM (log, show config)" || fail "$1: kernel datapath" "$(tail -2 "$OUT/wardd.log")"
     local spd
     spd=$(nsx $W ip xfrm policy)
@@ -216,7 +216,7 @@ traffic_case() {
     opened=$(counter "Inbound Protected")
     [ "${opened:-0}" -gt 3000 ] && pass "$name: Ward decrypted the kernel's ESP ($opened packets)" || fail "$name: Ward's counters" "Inbound Protected ${opened:-none}"
   fi
-  dyn show qmsas | grep -q "Quick Mode SA #1" && pass "$name: show qmsas lists the SA" || fail "$name: show qmsas" "no SA listed"
+  dyn show qmsas | has "Quick Mode SA #1" && pass "$name: show qmsas lists the SA" || fail "$name: show qmsas" "no SA listed"
   if [ "$datapath" = kernel ]; then
     stop "$wardd_pid"; wardd_pid=
     [ -z "$(nsx $W ip xfrm policy)" ] && [ -z "$(nsx $W ip xfrm state)" ] && pass "$name: an orderly stop takes Ward's policies and SAs out of the kernel" \
@@ -260,7 +260,7 @@ leak_case() {
     echo "start $round at $(date +%s.%N)" >> "$OUT/restarts.txt"
     start_wardd "$datapath" || { fail "$name: restart $round" "$(tail -3 "$OUT/wardd.log")"; break; }
     resumed=
-    for _ in $(seq 300); do dyn show qmsas 2>/dev/null | grep -q "Quick Mode SA #1" && { resumed=$(( ($(date +%s%N) - started) / 1000000 )); break; }; sleep 0.1; done
+    for _ in $(seq 300); do dyn show qmsas 2>/dev/null | has "Quick Mode SA #1" && { resumed=$(( ($(date +%s%N) - started) / 1000000 )); break; }; sleep 0.1; done
     [ -n "$resumed" ] && pass "$name: after SIGKILL $round the restarted agent has an SA again ($resumed ms from restart)" \
       || fail "$name: restart $round" "no SA 30 s after the restart"
     sleep 5

@@ -71,7 +71,7 @@ for round in 1 2 3; do
   started=$(date +%s%N)
   a_pid=$(start a $A)
   resumed=
-  for _ in $(seq 200); do dyn a $A show qmsas 2>/dev/null | grep -q "Quick Mode SA #1" && { resumed=$(( ($(date +%s%N) - started) / 1000000 )); break; }; sleep 0.1; done
+  for _ in $(seq 200); do dyn a $A show qmsas 2>/dev/null | has "Quick Mode SA #1" && { resumed=$(( ($(date +%s%N) - started) / 1000000 )); break; }; sleep 0.1; done
   [ -n "$resumed" ] && pass "after SIGKILL $round the restarted agent has an SA again ($resumed ms from restart)" || fail "restart $round" "no SA 20 s after the restart"
   sleep 3
 done

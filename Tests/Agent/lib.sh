@@ -6,6 +6,11 @@ failures=0
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
 
+# COMMAND | has PATTERN: whether the output holds PATTERN. It reads all of its input first:
+# `grep -q` would stop at the first match, and under pipefail the writer's SIGPIPE would then
+# fail a check that matched.
+has() { local text; text=$(cat); grep -q -- "$1" <<<"$text"; }
+
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # two_hosts NS_A IF_A ADDR_A NS_B IF_B ADDR_B: two namespaces with loopback up, joined by a
