@@ -13,10 +13,14 @@ let package = Package(
         .library(name: "Packet", targets: ["Packet"]),
         .library(name: "Transforms", targets: ["Transforms"]),
         .library(name: "IKE", targets: ["IKE"]),
+        .library(name: "Certificates", targets: ["Certificates"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // X.509 certificates (parsing, chain signatures) and the DER of CRLs and names.
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         .target(name: "Packet"),
@@ -25,7 +29,13 @@ let package = Package(
         .target(name: "Transforms", dependencies: ["COpenSSL"]),
         .target(name: "Filtering", dependencies: ["Packet", "Policy"]),
         .target(name: "ESP", dependencies: ["Packet", "Transforms"]),
-        .target(name: "IKE", dependencies: ["Packet", "Policy", "Filtering", "Transforms", "ESP"]),
+        .target(name: "IKE", dependencies: ["Packet", "Policy", "Filtering", "Transforms", "ESP", "Certificates"]),
+        // X.509 for IKE: chain validation, CRLs, identities, signing keys, the certificate store.
+        .target(name: "Certificates", dependencies: [
+            "COpenSSL", "Packet",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
         // Linux: the machine's configuration, TUN devices, raw and UDP sockets, packet steering.
         .target(name: "Platform", dependencies: ["Filtering", "Packet", "Policy", "XFRM"]),
         // The kernel's XFRM netlink messages (SPD, SAD, acquires, expires): a codec, no I/O.
@@ -34,7 +44,7 @@ let package = Package(
         // The daemon's wiring: the userspace datapath, IKE, the control API.
         .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
         .executableTarget(name: "wardd", dependencies: [
-            "Agent", "Platform", "PolicyStore", "Filtering",
+            "Agent", "Certificates", "Platform", "PolicyStore", "Filtering",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "PolicyStore", dependencies: [
@@ -43,7 +53,7 @@ let package = Package(
         ]),
         .target(name: "Netsh", dependencies: ["Policy", "PolicyStore", "Packet"]),
         .executableTarget(name: "ward", dependencies: [
-            "Agent", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
+            "Agent", "Certificates", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.

@@ -15,9 +15,11 @@
 #   iperf3          TCP throughput in the datapath benchmarks (scripts/bench-datapath.sh, bench-kernel.sh)
 #   tcpdump         captures inside the user-mode Linux guest (Tests/Agent/kernel-agent.sh: tshark starts slowly there)
 #   nftables        wardd's packet steering, and the NAT router of the NAT-traversal cases
+#   strongswan-pki  strongSwan's `pki`: the CAs, host certificates and CRLs of the certificate tests
 set -euo pipefail
 packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark user-mode-linux kmod iputils-ping iproute2 sqlite3 util-linux bc
-          strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins nftables iperf3 tcpdump)
+          strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins nftables iperf3 tcpdump
+          strongswan-pki)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -10,6 +10,8 @@ public struct AgentConfiguration: Sendable {
     public var socketPath = "/run/ward/ward.sock"
     /// `ipsec dynamic set config` values that survive a restart (`/var/lib/ward/config.json`).
     public var configPath = "/var/lib/ward/config.json"
+    /// The certificate store (`/etc/ward/certs`, `ward certificate`).
+    public var certificatePath = "/etc/ward/certs"
     /// Interfaces whose inbound traffic is decided; nil: every Ethernet interface that is up.
     public var interfaces: [String]?
     public var steering = PacketSteering(interfaces: [])

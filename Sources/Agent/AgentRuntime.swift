@@ -1,3 +1,4 @@
+import Certificates
 import ESP
 import Filtering
 import Foundation
@@ -39,7 +40,11 @@ public final class AgentRuntime: PacketSink {
     var kernel: KernelDatapath?
     /// Whichever datapath does the per-packet work.
     var backend: DatapathBackend { kernel ?? datapath }
-    lazy var engine = IKEEngine(policy: RunningPolicyProvider(policy))
+    /// What IKE asks about policy; certificate methods see the store through it.
+    lazy var policyProvider = RunningPolicyProvider(policy)
+    lazy var engine = IKEEngine(policy: policyProvider)
+    /// The certificate store's generation and `strongcrlcheck` when the store was last read.
+    var certificateState: (generation: Int, crlCheck: Int)?
     let loader: PolicyLoader
     /// `ipsec dynamic` rules and policies: in memory only, compiled ahead of the stores.
     var dynamic = DynamicPolicy()
@@ -251,6 +256,7 @@ public final class AgentRuntime: PacketSink {
             logDiagnostics()
             lastDiagnostics = now
         }
+        refreshCertificates()
         let current = SystemConfiguration.read()
         if current != machine {
             machine = current
@@ -268,6 +274,7 @@ public final class AgentRuntime: PacketSink {
     /// those cover the local policy's traffic too, and a persistent-only table would take
     /// them away for a moment.
     func loadStartupPolicy() {
+        refreshCertificates()
         if kernel?.installedPolicies.isEmpty ?? true, let snapshots = try? loader.snapshots() {
             let persistent = snapshots.filter { $0.store == StoreLocation.persistent.rawValue }
             if !persistent.isEmpty, persistent.count < snapshots.count {

@@ -20,6 +20,11 @@
 #include <openssl/bn.h>
 #include <openssl/dh.h>
 #include <openssl/ec.h>
+#include <openssl/decoder.h>
+#include <openssl/x509.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
+#include <openssl/rsa.h>
 // Parameter names as C strings with static storage: OSSL_PARAM_BLD keeps the key pointers until
 // OSSL_PARAM_BLD_to_param, so Swift's temporary C strings for the macro constants would dangle.
 static const char *const WARD_PARAM_FFC_P = OSSL_PKEY_PARAM_FFC_P;
@@ -33,4 +38,7 @@ static const char *const WARD_CURVE_P384 = "P-384";
 // Selection masks that are composite macros, which Swift cannot import.
 static const int WARD_EVP_PKEY_PUBLIC_KEY = EVP_PKEY_PUBLIC_KEY;
 static const int WARD_EVP_PKEY_KEY_PARAMETERS = EVP_PKEY_KEY_PARAMETERS;
+static const int WARD_EVP_PKEY_KEYPAIR = EVP_PKEY_KEYPAIR;
+// BIO_get_mem_data is a macro over BIO_ctrl.
+static inline long ward_BIO_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
 #endif

@@ -1,15 +1,17 @@
 import Packet
 import Transforms
 
-/// Main Mode (RFC 2409 §5, identity protection) with a preshared key:
+/// Main Mode (RFC 2409 §5, identity protection) with a preshared key or signatures (§5.1):
 ///
-///     Initiator                         Responder
-///     1  HDR, SA, VID                -->
-///                                    <-- 2  HDR, SA, VID
-///     3  HDR, KE, Ni, NAT-D, NAT-D   -->
-///                                    <-- 4  HDR, KE, Nr, NAT-D, NAT-D
-///     5  HDR*, IDii, HASH_I          -->      (on 4500 when NAT-D found a NAT)
-///                                    <-- 6  HDR*, IDir, HASH_R
+///     Initiator                              Responder
+///     1  HDR, SA, VID                     -->
+///                                         <-- 2  HDR, SA, VID
+///     3  HDR, KE, Ni, [CR,] NAT-D, NAT-D  -->
+///                                         <-- 4  HDR, KE, Nr, [CR,] NAT-D, NAT-D
+///     5  HDR*, IDii, HASH_I               -->      (on 4500 when NAT-D found a NAT)
+///        or HDR*, IDii, CERT…, SIG_I
+///                                         <-- 6  HDR*, IDir, HASH_R
+///                                                or HDR*, IDir, CERT…, SIG_R
 extension IKEEngine {
     // MARK: Initiator
 
@@ -149,7 +151,7 @@ extension IKEEngine {
         sa.keyExchange = exchange
         sa.gxi = exchange.publicValue
         sa.Ni_b = entropy.bytes(configuration.nonceLength)
-        var payloads: [Payload] = [.keyExchange(sa.gxi), .nonce(sa.Ni_b)]
+        var payloads: [Payload] = [.keyExchange(sa.gxi), .nonce(sa.Ni_b)] + certificateRequests(sa)
         if sa.natTraversal { payloads += try natDiscovery(sa, source: sa.local, destination: sa.remote) }
         sa.state = .sentMM3
         let next = ISAKMPMessage(header: header(sa, .identityProtection), payloads: payloads)
@@ -158,7 +160,8 @@ extension IKEEngine {
 
     func thirdMessage(_ sa: Phase1SA, _ message: ISAKMPMessage, datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
         guard !message.header.encrypted else { throw .unexpected("Main Mode message 3 is encrypted") }
-        let (gxi, Ni_b, natHashes) = try keyExchangePayloads(message, step: "Main Mode message 3", group: sa.chosen!.group)
+        let (gxi, Ni_b, natHashes, requests) = try keyExchangePayloads(message, step: "Main Mode message 3", group: sa.chosen!.group)
+        sa.peerCertificateRequests = requests
         let exchange = try makeKeyExchange(sa.chosen!.group)
         sa.keyExchange = exchange
         sa.gxi = gxi
@@ -166,7 +169,7 @@ extension IKEEngine {
         sa.gxr = exchange.publicValue
         sa.Nr_b = entropy.bytes(configuration.nonceLength)
         try deriveKeys(sa)
-        var payloads: [Payload] = [.keyExchange(sa.gxr), .nonce(sa.Nr_b)]
+        var payloads: [Payload] = [.keyExchange(sa.gxr), .nonce(sa.Nr_b)] + certificateRequests(sa)
         if sa.natTraversal {
             if !natHashes.isEmpty { sa.nat = try judgeNAT(sa, natHashes, datagram) }
             payloads += try natDiscovery(sa, source: datagram.local, destination: datagram.remote)
@@ -178,7 +181,8 @@ extension IKEEngine {
 
     func fourthMessage(_ sa: Phase1SA, _ message: ISAKMPMessage, datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
         guard !message.header.encrypted else { throw .unexpected("Main Mode message 4 is encrypted") }
-        let (gxr, Nr_b, natHashes) = try keyExchangePayloads(message, step: "Main Mode message 4", group: sa.chosen!.group)
+        let (gxr, Nr_b, natHashes, requests) = try keyExchangePayloads(message, step: "Main Mode message 4", group: sa.chosen!.group)
+        sa.peerCertificateRequests = requests
         sa.gxr = gxr
         sa.Nr_b = Nr_b
         try deriveKeys(sa)
@@ -229,22 +233,24 @@ extension IKEEngine {
         return actions
     }
 
-    // MARK: Authentication (preshared key: HASH_I/HASH_R sent as they are; signatures will sign them)
+    // MARK: Authentication (preshared key: HASH_I/HASH_R sent as they are; signatures sign them)
 
     /// HASH_I (the initiator's proof) or HASH_R (the responder's) over the ID payload body
     /// (RFC 2409 §5).
     func proof(_ sa: Phase1SA, by role: Phase1SA.Role, idBody: [UInt8]) throws(ExchangeFailure) -> [UInt8] {
         guard let keys = sa.keys else { throw .unexpected("proof before keys") }
         let (CKY_I, CKY_R) = (sa.CKY_I.bigEndianBytes, sa.CKY_R.bigEndianBytes)
+        let proofPRF = sa.chosen?.authentication.proofPRF
         do {
             return role == .initiator
-                ? try keys.HASH_I(gxi: sa.gxi, gxr: sa.gxr, CKY_I: CKY_I, CKY_R: CKY_R, SAi_b: sa.SAi_b, IDii_b: idBody)
-                : try keys.HASH_R(gxi: sa.gxi, gxr: sa.gxr, CKY_I: CKY_I, CKY_R: CKY_R, SAi_b: sa.SAi_b, IDir_b: idBody)
+                ? try keys.HASH_I(gxi: sa.gxi, gxr: sa.gxr, CKY_I: CKY_I, CKY_R: CKY_R, SAi_b: sa.SAi_b, IDii_b: idBody, proofPRF: proofPRF)
+                : try keys.HASH_R(gxi: sa.gxi, gxr: sa.gxr, CKY_I: CKY_I, CKY_R: CKY_R, SAi_b: sa.SAi_b, IDir_b: idBody, proofPRF: proofPRF)
         } catch { throw .failed("\(role == .initiator ? "HASH_I" : "HASH_R"): \(error)") }
     }
 
     /// This side's ID payload and proof, the body of message 5 or 6.
     func identityAndProof(_ sa: Phase1SA) throws(ExchangeFailure) -> [Payload] {
+        if sa.chosen?.authentication.isSignature == true { return try identityCertificatesAndSignature(sa) }
         let ours = Payload.identification(sa.policy.localID ?? .address(sa.local.address))
         return [ours, .hash(try proof(sa, by: sa.role, idBody: Array(ISAKMPMessage.encodePayloads([ours]).dropFirst(4))))]
     }
@@ -254,6 +260,10 @@ extension IKEEngine {
     @discardableResult
     func verifyPeer(_ sa: Phase1SA, _ bytes: [UInt8], step: String) throws(ExchangeFailure) -> Bool {
         let message = try openPhase1(sa, bytes, step: step)
+        if sa.chosen?.authentication.isSignature == true {
+            try verifyPeerSignature(sa, message, step: step)
+            return message.payloads.contains { if case .notification(let n) = $0 { n.type == NotifyType.initialContact } else { false } }
+        }
         let (id, idBody, hash) = try identityAndHash(message, step: step)
         let peer: Phase1SA.Role = sa.role == .initiator ? .responder : .initiator
         guard constantTimeEqual(try proof(sa, by: peer, idBody: idBody), hash) else {
@@ -331,14 +341,16 @@ extension IKEEngine {
 
     /// KE, nonce and NAT-D hashes of message 3 or 4, lengths checked.
     func keyExchangePayloads(_ message: ISAKMPMessage, step: String, group: DiffieHellmanGroup) throws(ExchangeFailure)
-        -> ([UInt8], [UInt8], [[UInt8]]) {
-        var ke: [UInt8]?, nonce: [UInt8]?, hashes: [[UInt8]] = []
+        -> ([UInt8], [UInt8], [[UInt8]], [[UInt8]]) {
+        var ke: [UInt8]?, nonce: [UInt8]?, hashes: [[UInt8]] = [], requests: [[UInt8]] = []
         for payload in message.payloads {
             switch payload {
+            // X.509 signature certificate requests (RFC 2408 §3.10, type 4) name a CA's DN.
+            case .certificateRequest(type: 4, let authority) where requests.count < 32: requests.append(authority)
             case .keyExchange(let data): ke = data
             case .nonce(let data): nonce = data
             case .natDiscovery(let data): hashes.append(data)
-            default: break  // vendor IDs, certificate requests: nothing to do with a preshared key
+            default: break  // vendor IDs, other certificate request types
             }
         }
         guard let ke else { throw .malformed(.missing("KE", in: step)) }
@@ -350,7 +362,7 @@ extension IKEEngine {
         guard (8...256).contains(nonce.count) else {
             throw .malformed(ISAKMPError("Nonce payload", "nonce data", offset: ISAKMPHeader.length, "\(nonce.count) bytes, RFC 2409 §5 allows 8 to 256"))
         }
-        return (ke, nonce, hashes)
+        return (ke, nonce, hashes, requests)
     }
 
     /// g^xy, SKEYID and its children, the cipher and the first IV (RFC 2409 §5, Appendix B).
@@ -360,8 +372,12 @@ extension IKEEngine {
         let gxy: [UInt8]
         do { gxy = try exchange.sharedSecret(peer: peerValue) } catch { throw .failed("the peer's Diffie-Hellman value is not valid: \(error)") }
         let input: SKEYIDInput
-        switch sa.policy.authenticator {
-        case .preSharedKey(let key): input = .preSharedKey(key)
+        if chosen.authentication.isSignature {
+            input = .signatures
+        } else if chosen.authentication == .preSharedKey, let key = sa.policy.authenticator.preSharedKey {
+            input = .preSharedKey(key)
+        } else {
+            throw .failed("no credential for authentication method \(chosen.authentication)")
         }
         do {
             let keys = try Phase1Keys(prf: chosen.hash, skeyid: input, Ni_b: sa.Ni_b, Nr_b: sa.Nr_b, gxy: gxy,

@@ -1,12 +1,24 @@
+import Certificates
 import Packet
 import Transforms
 
-/// How this side proves who it is in Main Mode. Certificates and Kerberos join as further
-/// cases (issue 8 and later): key derivation takes SKEYID's input from it, and the Main Mode
-/// proof functions (`proof`, `verifyPeer`) are where signatures will be made and checked.
-public enum Phase1Authenticator: Sendable {
+/// How this side proves who it is in Main Mode, one credential per kind of method the rule
+/// names. The negotiated transform's authentication method picks which one an exchange uses:
+/// the key derivation takes SKEYID's input from it, and the Main Mode proof functions
+/// (`identityAndProof`, `verifyPeer`) send a hash or a signature.
+public struct Phase1Authenticator: Sendable {
     /// A preshared key (RFC 2409 §5.4), as the bytes of the configured string.
-    case preSharedKey([UInt8])
+    public var preSharedKey: [UInt8]?
+    /// Certificates (RFC 2409 §5.1): the rule's roots, our certificate, the peer's checks.
+    public var certificates: CertificateAuthenticator?
+
+    public init(preSharedKey: [UInt8]? = nil, certificates: CertificateAuthenticator? = nil) {
+        self.preSharedKey = preSharedKey
+        self.certificates = certificates
+    }
+
+    /// A preshared key alone.
+    public static func preSharedKey(_ key: [UInt8]) -> Phase1Authenticator { Phase1Authenticator(preSharedKey: key) }
 }
 
 /// What policy says about Main Mode with one peer: the offers in policy order (reference

@@ -105,14 +105,16 @@ public struct Phase1Keys: Sendable {
 
     /// HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b) (RFC 2409 §5): the
     /// initiator's proof in Main Mode message 5, signed or sent as is.
+    /// `proofPRF` replaces the negotiated prf where the authentication method names its own
+    /// (ECDSA, ``Phase1Transform/Authentication/proofPRF``).
     public func HASH_I(gxi: [UInt8], gxr: [UInt8], CKY_I: [UInt8], CKY_R: [UInt8],
-                       SAi_b: [UInt8], IDii_b: [UInt8]) throws(KeyDerivationError) -> [UInt8] {
-        do { return try prf.prf(key: SKEYID, gxi + gxr + CKY_I + CKY_R + SAi_b + IDii_b) } catch { throw .crypto(error.description) }
+                       SAi_b: [UInt8], IDii_b: [UInt8], proofPRF: IKEHashAlgorithm? = nil) throws(KeyDerivationError) -> [UInt8] {
+        do { return try (proofPRF ?? prf).prf(key: SKEYID, gxi + gxr + CKY_I + CKY_R + SAi_b + IDii_b) } catch { throw .crypto(error.description) }
     }
 
     /// HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b) (RFC 2409 §5).
     public func HASH_R(gxi: [UInt8], gxr: [UInt8], CKY_I: [UInt8], CKY_R: [UInt8],
-                       SAi_b: [UInt8], IDir_b: [UInt8]) throws(KeyDerivationError) -> [UInt8] {
-        do { return try prf.prf(key: SKEYID, gxr + gxi + CKY_R + CKY_I + SAi_b + IDir_b) } catch { throw .crypto(error.description) }
+                       SAi_b: [UInt8], IDir_b: [UInt8], proofPRF: IKEHashAlgorithm? = nil) throws(KeyDerivationError) -> [UInt8] {
+        do { return try (proofPRF ?? prf).prf(key: SKEYID, gxr + gxi + CKY_R + CKY_I + SAi_b + IDir_b) } catch { throw .crypto(error.description) }
     }
 }

@@ -1,3 +1,4 @@
+import Certificates
 import Packet
 import Transforms
 
@@ -52,6 +53,10 @@ final class Phase1SA {
     /// seeds every Quick Mode and Informational IV (RFC 2409 Appendix B).
     var iv: [UInt8] = []
     var peerID: Identification?
+    /// CAs the peer asked for in CERTREQ payloads (DER Names), newest message's.
+    var peerCertificateRequests: [[UInt8]] = []
+    /// The peer as its certificate showed it, once verified.
+    var peerCertificate: CertificateAuthenticator.PeerAuthentication?
     var establishedAt: Double?
     var retransmission: Retransmission?
     /// The last datagram accepted from the peer: a repeat means our answer was lost.

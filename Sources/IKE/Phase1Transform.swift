@@ -9,6 +9,10 @@ public struct Phase1Transform: Equatable, Sendable, CustomStringConvertible {
         case preSharedKey = 1
         case dssSignatures = 2
         case rsaSignatures = 3
+        /// ECDSA on P-256 with SHA-256, P-384 with SHA-384, P-521 with SHA-512 (RFC 4754 §3).
+        case ecdsaP256 = 9
+        case ecdsaP384 = 10
+        case ecdsaP521 = 11
         /// GSS-API Kerberos as Windows sends it (private-use value; Cisco reuses 65001 for XAUTH,
         /// so it is only offered to or accepted from peers whose policy says Kerberos).
         case kerberos = 65001
@@ -118,6 +122,23 @@ public struct Phase1Transform: Equatable, Sendable, CustomStringConvertible {
         }
         if pendingLifeType != nil { throw ProposalError(transform: transform.number, "Life Type without a Life Duration after it") }
         self.init(cipher: cipher, hash: hash, authentication: authentication, group: group, lifetimeSeconds: seconds, lifetimeKilobytes: kilobytes)
+    }
+}
+
+extension Phase1Transform.Authentication {
+    /// Whether this method proves identity with a certificate's key (RFC 2409 §5.1).
+    public var isSignature: Bool { [.dssSignatures, .rsaSignatures, .ecdsaP256, .ecdsaP384, .ecdsaP521].contains(self) }
+
+    /// The prf HASH_I and HASH_R are computed with, when it is not the negotiated one: ECDSA
+    /// pairs each curve with its SHA-2 (RFC 4754 §3; strongSwan computes HASH_I/HASH_R with
+    /// HMAC-SHA-256/384/512 for ECDSA whatever hash Main Mode negotiated).
+    public var proofPRF: IKEHashAlgorithm? {
+        switch self {
+        case .ecdsaP256: .sha256
+        case .ecdsaP384: .sha384
+        case .ecdsaP521: .sha512
+        default: nil
+        }
     }
 }
 

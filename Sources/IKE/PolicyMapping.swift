@@ -1,3 +1,4 @@
+import Certificates
 import Policy
 import Transforms
 
@@ -78,14 +79,42 @@ extension QuickModeTransform {
 }
 
 extension MainModePolicy {
-    /// The policy's ISAKMP settings with a rule's authentication methods. Each security method
-    /// is offered with the first preshared key among the methods; nil when the rule has none
-    /// (certificates and Kerberos arrive with later issues), so no Main Mode is attempted.
-    public init?(isakmp: ISAKMPSettings, authentication: [AuthenticationMethod]) {
-        guard let key = authentication.lazy.compactMap({ if case .preSharedKey(let key) = $0 { key } else { nil } }).first else { return nil }
+    /// The policy's ISAKMP settings with a rule's authentication methods, in the rule's order
+    /// (reference a.7): each method is offered with every security method, so the first
+    /// method both peers share is the one used. A preshared key is offered once (the first);
+    /// the `rootca` methods together make one certificate method, trusting all their roots,
+    /// offered under the signature method of each key this side can sign with (RSA 3, ECDSA
+    /// 9/10/11), or RSA when it has none — the exchange then fails naming what is missing.
+    /// Kerberos is not offered yet. Nil when nothing can be offered.
+    public init?(isakmp: ISAKMPSettings, authentication: [AuthenticationMethod], certificates: CertificateSettings? = nil) {
         let lifetime = UInt64(isakmp.lifetimeMinutes) * 60
-        self.init(transforms: isakmp.securityMethods.map { Phase1Transform($0, authentication: .preSharedKey, lifetimeSeconds: lifetime) },
-                  authenticator: .preSharedKey(Array(key.utf8)),
+        var transforms: [Phase1Transform] = []
+        var authenticator = Phase1Authenticator()
+        for method in authentication {
+            switch method {
+            case .preSharedKey(let key) where authenticator.preSharedKey == nil:
+                authenticator.preSharedKey = Array(key.utf8)
+                transforms += isakmp.securityMethods.map { Phase1Transform($0, authentication: .preSharedKey, lifetimeSeconds: lifetime) }
+            case .certificate where authenticator.certificates == nil:
+                guard let certificates else { continue }
+                let roots = authentication.compactMap { method -> (name: String, certificateMapping: Bool, excludeCAName: Bool)? in
+                    guard case .certificate(let root) = method else { return nil }
+                    return (root.name, root.certificateMapping, root.excludeCAName)
+                }
+                let certificateAuthenticator = certificates.authenticator(roots: roots)
+                authenticator.certificates = certificateAuthenticator
+                let methods = certificateAuthenticator.usableKeyKinds.compactMap { Phase1Transform.Authentication(rawValue: $0.authenticationMethod) }
+                for security in isakmp.securityMethods {
+                    for signature in methods.isEmpty ? [.rsaSignatures] : methods {
+                        transforms.append(Phase1Transform(security, authentication: signature, lifetimeSeconds: lifetime))
+                    }
+                }
+            default:
+                continue
+            }
+        }
+        guard !transforms.isEmpty else { return nil }
+        self.init(transforms: transforms, authenticator: authenticator,
                   quickModesPerMainMode: isakmp.quickModesPerMainMode == 0 ? nil : isakmp.quickModesPerMainMode)
     }
 }

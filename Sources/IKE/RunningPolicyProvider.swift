@@ -1,3 +1,4 @@
+import Certificates
 import Filtering
 import Packet
 import Policy
@@ -8,8 +9,14 @@ import Transforms
 /// response rule of the policy that has it active (reference a.5), or nothing.
 public final class RunningPolicyProvider: IKEPolicyProvider {
     let running: RunningPolicy
+    /// The certificate store as last read, with `strongcrlcheck`; nil leaves certificate
+    /// methods out of every offer.
+    public var certificates: CertificateSettings?
 
-    public init(_ running: RunningPolicy) { self.running = running }
+    public init(_ running: RunningPolicy, certificates: CertificateSettings? = nil) {
+        self.running = running
+        self.certificates = certificates
+    }
 
     /// The negotiate filter that decides `selector`, looked up as an outbound packet.
     func negotiateFilter(_ selector: TrafficSelector) -> SpecificFilter? {
@@ -31,10 +38,10 @@ public final class RunningPolicyProvider: IKEPolicyProvider {
                 $0.action == .negotiate && $0.tunnelEndpoint == nil && $0.source.contains(local) && $0.destination.contains(peer)
             }?.origin
         if let origin {
-            return MainModePolicy(isakmp: origin.policy.isakmp, authentication: origin.rule.authenticationMethods)
+            return MainModePolicy(isakmp: origin.policy.isakmp, authentication: origin.rule.authenticationMethods, certificates: certificates)
         }
         guard let fallback = running.defaultResponse?.policy else { return nil }
-        return MainModePolicy(isakmp: fallback.isakmp, authentication: fallback.defaultResponseRule.authenticationMethods)
+        return MainModePolicy(isakmp: fallback.isakmp, authentication: fallback.defaultResponseRule.authenticationMethods, certificates: certificates)
     }
 
     public func quickMode(for selector: TrafficSelector, peer: IPAddress) -> QuickModePolicy? {

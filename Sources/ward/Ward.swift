@@ -17,6 +17,7 @@ struct Ward: ParsableCommand {
             Examples:
               ward ipsec static add policy name="Server Isolation" assign=yes
               ward -f isolation.txt
+              ward certificate import host.pem host.key   (list, delete, map, unmap: ward certificate help)
               ward            (interactive: ipsec, static, ?, .., exit)
             """)
 
@@ -39,6 +40,9 @@ struct Ward: ParsableCommand {
         if let file {
             guard command.isEmpty else { throw ValidationError("give either -f FILE or a command, not both") }
             throw ExitCode(ScriptRunner(session: session, console: console).run(path: file))
+        }
+        if command.first?.lowercased() == "certificate" {
+            throw ExitCode(CertificateCommand(arguments: Array(command.dropFirst())).run())
         }
         if !command.isEmpty {
             throw ExitCode(console.runOne(CommandLineText.join(command), in: session))

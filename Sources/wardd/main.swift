@@ -20,6 +20,8 @@ struct Wardd: ParsableCommand {
     var socket: String = "/run/ward/ward.sock"
     @Option(help: "Saved `set config` values (default: /var/lib/ward/config.json).")
     var config: String = "/var/lib/ward/config.json"
+    @Option(help: "Certificate store (default: /etc/ward/certs; ward certificate manages it).")
+    var certificates: String = "/etc/ward/certs"
     @Option(help: "Comma-separated interfaces whose inbound traffic is decided (default: every Ethernet interface).")
     var interfaces: String?
     @Option(help: "How packets reach the agent: nftables or tc (default: nftables when the kernel has it, else tc).")
@@ -40,6 +42,7 @@ struct Wardd: ParsableCommand {
         configuration.storePath = store ?? ProcessInfo.processInfo.environment["WARD_STORE"] ?? "/var/lib/ward/policy.db"
         configuration.socketPath = socket
         configuration.configPath = config
+        configuration.certificatePath = certificates
         guard let kind = DatapathKind(rawValue: datapath.lowercased()) else {
             throw ValidationError("--datapath: '\(datapath)' is not userspace or kernel")
         }
