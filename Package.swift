@@ -21,6 +21,8 @@ let package = Package(
         // X.509 certificates (parsing, chain signatures) and the DER of CRLs and names.
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // Tests only: keys for the certificates the tests issue (swift-certificates needs it anyway).
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .target(name: "Packet"),
@@ -69,7 +71,15 @@ let package = Package(
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "Packet"]),
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "Platform", "Policy", "Packet", "Netsh", "PolicyStore"]),
         // Helpers shared by the test targets (hex text, pcap files).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], path: "Tests/TestSupport"),
+        .testTarget(name: "CertificatesTests", dependencies: ["Certificates", "TestSupport",
+                                                             .product(name: "X509", package: "swift-certificates"),
+                                                             .product(name: "SwiftASN1", package: "swift-asn1")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "TestSupport"]),
         .testTarget(name: "IKETests", dependencies: ["IKE", "ESP", "Filtering", "Packet", "Policy", "Transforms", "TestSupport", "ward-ike-peer"], exclude: ["Oracles"]),
         .testTarget(name: "ESPTests", dependencies: ["ESP", "Transforms", "Packet", "ward-esp-probe", "TestSupport"], exclude: ["Oracles"]),

@@ -8,7 +8,7 @@ extension AgentRuntime {
     /// changed: a few `stat` calls. Files that do not read are logged and skipped; the rest of
     /// the store still counts.
     func refreshCertificates() {
-        let store = CertificateStore(directory: configuration.certificatePath)
+        let store = CertificateFileStore(directory: configuration.certificatePath)
         let generation = store.generation()
         guard certificateState?.generation != generation || certificateState?.crlCheck != settings.strongcrlcheck else { return }
         certificateState = (generation, settings.strongcrlcheck)

@@ -25,7 +25,7 @@ struct CertificateCommand {
 
     func run() -> Int32 {
         var words = arguments
-        var directory = ProcessInfo.processInfo.environment["WARD_CERTS"] ?? CertificateStore.defaultDirectory
+        var directory = ProcessInfo.processInfo.environment["WARD_CERTS"] ?? CertificateFileStore.defaultDirectory
         if words.first == "--dir" {
             guard words.count >= 2 else { return fail("--dir needs a directory") }
             directory = words[1]
@@ -33,7 +33,7 @@ struct CertificateCommand {
         }
         guard let verb = words.first?.lowercased() else { return fail(Self.usage) }
         let rest = Array(words.dropFirst())
-        let store = CertificateStore(directory: directory)
+        let store = CertificateFileStore(directory: directory)
         do {
             switch verb {
             case "import":

@@ -11,11 +11,11 @@ import X509
 ///
 /// Files are written whole under a temporary name and renamed, so a reader never sees half of
 /// one. A file that does not read is reported by ``load()`` and skipped; the rest still loads.
-public struct CertificateStore: Sendable {
+public struct CertificateFileStore: Sendable {
     public static let defaultDirectory = "/etc/ward/certs"
     public let directory: String
 
-    public init(directory: String = CertificateStore.defaultDirectory) { self.directory = directory }
+    public init(directory: String = CertificateFileStore.defaultDirectory) { self.directory = directory }
 
     var certificateDirectory: String { directory + "/x509" }
     var keyDirectory: String { directory + "/private" }
