@@ -32,7 +32,9 @@ struct MonitorReport {
             lines += ["", "Main Mode SA #\(index + 1):", " Me", line("IP Address", sa.local.address, indent: 2), line("UDP Port", sa.local.port, indent: 2),
                       " Peer", line("IP Address", sa.remote.address, indent: 2), line("UDP Port", sa.remote.port, indent: 2),
                       line("Peer Identity", sa.peerID ?? "(not yet proven)", indent: 1),
-                      line("Authentication", "Preshared key", indent: 1), line("Security Method", sa.transform, indent: 1),
+                      line("Authentication", sa.authentication, indent: 1)]
+                + (sa.peerRootCA.map { [line("Peer Root CA", $0, indent: 1)] } ?? [])
+                + [line("Security Method", sa.transform, indent: 1),
                       line("Cookie Pair", sa.cookies, indent: 1), line("Role", sa.initiator ? "initiator" : "responder", indent: 1),
                       line("State", sa.established ? "established" : "negotiating", indent: 1),
                       line("NAT Traversal", sa.natDetected ? "yes" : "no", indent: 1)]

@@ -154,4 +154,12 @@ extension CertificateAuthenticator {
         }
         return kinds
     }
+
+    /// The kinds of every private key in the store, valid or not: what to offer when none is
+    /// usable, so that the exchange reaches the point where it can say why.
+    public var storedKeyKinds: [SignatureKeyKind] {
+        var kinds: [SignatureKeyKind] = []
+        for case let kind? in inventory.certificates.map(\.key?.kind) where !kinds.contains(kind) { kinds.append(kind) }
+        return kinds
+    }
 }

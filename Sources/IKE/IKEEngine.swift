@@ -149,7 +149,11 @@ public final class IKEEngine {
         sas.values.map { sa in
             MainModeSummary(cookies: sa.cookieText, local: sa.local, remote: sa.remote, initiator: sa.role == .initiator,
                             established: sa.state == .established, transform: sa.chosen?.description ?? "-",
-                            natDetected: sa.nat?.natDetected ?? false, peerID: sa.peerID.map(Identification.text))
+                            natDetected: sa.nat?.natDetected ?? false,
+                            peerID: sa.peerCertificate.map { "\($0.subject)" + ($0.computer.map { " (computer \($0))" } ?? "") }
+                                ?? sa.peerID.map(Identification.text),
+                            authentication: Self.authenticationText(sa.chosen?.authentication),
+                            peerRootCA: sa.peerCertificate?.rootCA)
         }.sorted { $0.cookies < $1.cookies }
     }
 
@@ -263,6 +267,26 @@ public struct MainModeSummary: Equatable, Sendable {
     public var established: Bool
     public var transform: String
     public var natDetected: Bool
-    /// The ID the peer proved in message 5 or 6, once it has.
+    /// The ID the peer proved in message 5 or 6, once it has: with certificates, the
+    /// certificate's subject (and its certmap computer identity).
     public var peerID: String?
+    /// How the peer proves itself: "Preshared key", "Certificate (RSA signature)"…
+    public var authentication: String
+    /// With certificates, the `rootca` the peer's certificate chains to.
+    public var peerRootCA: String?
+}
+
+extension IKEEngine {
+    static func authenticationText(_ method: Phase1Transform.Authentication?) -> String {
+        switch method {
+        case nil: "-"
+        case .preSharedKey: "Preshared key"
+        case .rsaSignatures: "Certificate (RSA signature)"
+        case .dssSignatures: "Certificate (DSS signature)"
+        case .ecdsaP256: "Certificate (ECDSA P-256)"
+        case .ecdsaP384: "Certificate (ECDSA P-384)"
+        case .ecdsaP521: "Certificate (ECDSA P-521)"
+        case .kerberos: "Kerberos"
+        }
+    }
 }

@@ -84,7 +84,9 @@ extension MainModePolicy {
     /// method both peers share is the one used. A preshared key is offered once (the first);
     /// the `rootca` methods together make one certificate method, trusting all their roots,
     /// offered under the signature method of each key this side can sign with (RSA 3, ECDSA
-    /// 9/10/11), or RSA when it has none — the exchange then fails naming what is missing.
+    /// 9/10/11). With no usable key it still offers (and accepts) the kinds of the keys it
+    /// holds, or all of them: the exchange then fails at the signature, naming what is wrong,
+    /// instead of with a bare NO-PROPOSAL-CHOSEN.
     /// Kerberos is not offered yet. Nil when nothing can be offered.
     public init?(isakmp: ISAKMPSettings, authentication: [AuthenticationMethod], certificates: CertificateSettings? = nil) {
         let lifetime = UInt64(isakmp.lifetimeMinutes) * 60
@@ -103,9 +105,12 @@ extension MainModePolicy {
                 }
                 let certificateAuthenticator = certificates.authenticator(roots: roots)
                 authenticator.certificates = certificateAuthenticator
-                let methods = certificateAuthenticator.usableKeyKinds.compactMap { Phase1Transform.Authentication(rawValue: $0.authenticationMethod) }
+                var kinds = certificateAuthenticator.usableKeyKinds
+                if kinds.isEmpty { kinds = certificateAuthenticator.storedKeyKinds }
+                let methods: [Phase1Transform.Authentication] = kinds.isEmpty ? [.rsaSignatures, .ecdsaP256, .ecdsaP384, .ecdsaP521]
+                    : kinds.compactMap { Phase1Transform.Authentication(rawValue: $0.authenticationMethod) }
                 for security in isakmp.securityMethods {
-                    for signature in methods.isEmpty ? [.rsaSignatures] : methods {
+                    for signature in methods {
                         transforms.append(Phase1Transform(security, authentication: signature, lifetimeSeconds: lifetime))
                     }
                 }
