@@ -15,6 +15,14 @@
 #   ward-initiates     traffic from Ward's subnet starts the negotiation (held, then sent)
 #   charon-initiates   `swanctl --initiate --child tun`; Ward's agent responds
 #   nat                Ward behind a NAT router (nftables masquerade), Ward initiates; NAT-T
+#   cert-rsa-ward      certificates instead of the preshared key: a CA and RSA host certificates
+#   cert-rsa-charon    made by strongSwan's `pki`, imported with `ward certificate import`, the
+#   cert-ecdsa         rule naming the CA with rootca=; Ward initiates, charon initiates, and
+#                      ECDSA P-256 (RFC 4754) with Ward initiating
+#
+# The certificate cases also check that both sides say how the other authenticated: Ward's
+# `show mmsas` (Certificate (RSA signature) / (ECDSA P-256), charon's subject, the root) and
+# charon's log (the signature scheme it verified Ward's SIG with).
 #
 # Every case: ping both ways through the tunnel, a 10 MB TCP transfer each way checked by
 # SHA-256, `show qmsas` lists the SA, `show stats` counted protected packets, and a capture on the
@@ -134,6 +142,8 @@ NFT
 
 # store: Ward's tunnel policy (one rule per direction, each naming the far gateway).
 store() {
+  local auth="psk=\"$PSK\""
+  [ "$AUTH" = psk ] || auth="rootca=\"C=CH, O=lab, CN=lab CA\""
   rm -f "$OUT/ward.db"*
   cat > "$OUT/policy.txt" <<POLICY
 pushd ipsec static
@@ -143,14 +153,35 @@ add filter filterlist="Out" srcaddr=10.77.1.0 srcmask=24 dstaddr=10.77.2.0 dstma
 add filterlist name="In"
 add filter filterlist="In" srcaddr=10.77.2.0 srcmask=24 dstaddr=10.77.1.0 dstmask=24 mirrored=no
 add filteraction name="Tunnel Secure" action=negotiate inpass=no soft=no qmpfs=no qmsec="ESP[AES128,SHA1]:3600s"
-add policy name="Tunnel" mmsecmethods="AES128-SHA1-14"
-add rule name="Out" policy="Tunnel" filterlist="Out" filteraction="Tunnel Secure" tunnel=$CHARON psk="$PSK" kerberos=no
-add rule name="In" policy="Tunnel" filterlist="In" filteraction="Tunnel Secure" tunnel=$WARD psk="$PSK" kerberos=no
+add policy name="Tunnel" mmsecmethods="$MMSEC"
+add rule name="Out" policy="Tunnel" filterlist="Out" filteraction="Tunnel Secure" tunnel=$CHARON $auth kerberos=no
+add rule name="In" policy="Tunnel" filterlist="In" filteraction="Tunnel Secure" tunnel=$WARD $auth kerberos=no
 set policy name="Tunnel" assign=yes
 set batch mode=disable
 popd
 POLICY
   "$bin/ward" --store "$OUT/ward.db" -f "$OUT/policy.txt" > "$OUT/store.txt" 2>&1
+}
+
+# certificates KIND (rsa or ecdsa): a CA and host certificates for Ward and charon, made with
+# strongSwan's pki; Ward's go into its certificate store with `ward certificate import`,
+# charon's into its swanctl directories.
+certificates() {
+  local kind=$1 size=2048 d=$OUT/pki
+  [ "$kind" = ecdsa ] && size=256
+  rm -rf "$d"; mkdir -p "$d"
+  printf 'pki {\n  load = random openssl pem pkcs1 pkcs8 x509 pubkey gmp sha1 sha2\n}\n' > "$d/pki.conf"
+  (
+    export STRONGSWAN_CONF=$d/pki.conf; cd "$d" || exit 1
+    pki --gen --type "$kind" --size $size --outform pem > ca.key &&
+    pki --self --ca --lifetime 30 --in ca.key --type "$kind" --dn "C=CH, O=lab, CN=lab CA" --outform pem > ca.crt || exit 1
+    for host in ward charon; do
+      pki --gen --type "$kind" --size $size --outform pem > $host.key &&
+      pki --pub --in $host.key --type "$kind" | pki --issue --lifetime 30 --cacert ca.crt --cakey ca.key \
+        --dn "C=CH, O=lab, CN=$host.lab.test" --san $host.lab.test --flag serverAuth --outform pem > $host.crt || exit 1
+    done
+  ) || return 1
+  "$bin/ward" certificate --dir "$OUT/certs" import "$d/ca.crt" "$d/ward.crt" "$d/ward.key" > "$OUT/certs.txt" 2>&1 || return 1
 }
 
 # start_charon REMOTE_ADDRS: charon in C with its own strongswan.conf, vici socket and /run.
@@ -187,20 +218,33 @@ charon {
   }
 }
 CONF
+  local local_auth="auth = psk
+      id = $CHARON" remote_auth="auth = psk
+      id = $WARD"
+  if [ "$AUTH" != psk ]; then
+    mkdir -p "$d/swanctl/x509ca" "$d/swanctl/x509" "$d/swanctl/private"
+    cp "$OUT/pki/ca.crt" "$d/swanctl/x509ca/"; cp "$OUT/pki/charon.crt" "$d/swanctl/x509/"; cp "$OUT/pki/charon.key" "$d/swanctl/private/"
+    local_auth="auth = pubkey
+      certs = charon.crt
+      id = \"C=CH, O=lab, CN=charon.lab.test\""
+    remote_auth="auth = pubkey
+      id = \"C=CH, O=lab, CN=ward.lab.test\"
+      cacerts = ca.crt"
+  fi
+  local proposals=aes128-sha1-modp2048
+  [ "$AUTH" = ecdsa ] && proposals=aes128-sha256-modp2048
   cat > "$d/swanctl/swanctl.conf" <<CONF
 connections {
   ward {
     version = 1
     local_addrs = $CHARON
     remote_addrs = $1
-    proposals = aes128-sha1-modp2048
+    proposals = $proposals
     local {
-      auth = psk
-      id = $CHARON
+      $local_auth
     }
     remote {
-      auth = psk
-      id = $WARD
+      $remote_auth
     }
     children {
       tun {
@@ -270,18 +314,24 @@ transfer() {
 
 run_case() {
   local name=$1 who=$2 nat=$3 t0 n
+  AUTH=${4:-psk} MMSEC=AES128-SHA1-14
+  [ "$AUTH" = ecdsa ] && MMSEC=AES128-SHA256-14
   t0=$(date +%s)
   echo "== $name"
   cleanup
   rm -rf "$OUT/charon" "$OUT/ward.sock" "$OUT/ward.json"
   if ! topology "$nat" > "$OUT/$name.topology" 2>&1; then fail "$name: topology" "$(tail -3 "$OUT/$name.topology")"; return; fi
+  if [ "$AUTH" != psk ]; then
+    certificates "$AUTH" > "$OUT/$name.pki" 2>&1 || { fail "$name: certificates" "$(tail -3 "$OUT/$name.pki") $(cat "$OUT/certs.txt" 2>/dev/null)"; return; }
+    pass "$name: pki made the CA and $AUTH host certificates; ward certificate import: $(grep -c '^Imported' "$OUT/certs.txt") certificates"
+  fi
   store || { fail "$name: store" "ward -f refused the policy: $(cat "$OUT/store.txt")"; return; }
   local remote=$WARD; [ "$nat" = 1 ] && remote=%any
   start_charon "$remote" > "$OUT/$name.charon-start" 2>&1 || { fail "$name: charon start" "$(tail -3 "$OUT/$name.charon-start")"; return; }
   capture $C cv "$name"
   [ "$nat" = 1 ] && capture $W wv "$name-private"
   # wardd directly (no function, no subshell): $! is the agent, SIGTERM reaches it.
-  ip netns exec $W "$bin/wardd" --foreground --store "$OUT/ward.db" --socket "$OUT/ward.sock" --config "$OUT/ward.json" \
+  ip netns exec $W "$bin/wardd" --foreground --store "$OUT/ward.db" --socket "$OUT/ward.sock" --config "$OUT/ward.json" --certificates "$OUT/certs" \
     > "$OUT/$name.wardd.log" 2>&1 < /dev/null &
   wardd_pid=$!
   local up=0
@@ -322,6 +372,23 @@ run_case() {
     pass "$name: charon lists the CHILD_SA installed, TUNNEL-in-UDP"
   else
     fail "$name: charon's SAs" "$(grep -E 'ward:|tun:' "$OUT/$name.charon-sas" | tr -s ' ' | tr '\n' ';')"
+  fi
+
+  if [ "$AUTH" != psk ]; then
+    local method="Certificate (RSA signature)" scheme=RSA_EMSA_PKCS1_NULL
+    [ "$AUTH" = ecdsa ] && method="Certificate (ECDSA P-256)" scheme=ECDSA_WITH_NULL
+    dyn show mmsas > "$OUT/$name.mmsas" 2>&1
+    if grep -q "Authentication *: $method" "$OUT/$name.mmsas" && grep -q "Peer Identity *: CN=charon.lab.test,O=lab,C=CH" "$OUT/$name.mmsas" \
+       && grep -q "Peer Root CA *: C=CH, O=lab, CN=lab CA" "$OUT/$name.mmsas"; then
+      pass "$name: show mmsas: $method, peer CN=charon.lab.test under rootca lab CA"
+    else
+      fail "$name: show mmsas" "$(grep -E 'Authentication|Peer' "$OUT/$name.mmsas" | tr -s ' ' | tr '\n' ';')"
+    fi
+    if grep -q "authentication of 'C=CH, O=lab, CN=ward.lab.test' with $scheme successful" "$OUT/charon/charon.log"; then
+      pass "$name: charon verified Ward's certificate and signature ($scheme)"
+    else
+      fail "$name: charon's view" "$(grep -m2 -E "authentication of|signature|certificate" "$OUT/charon/charon.log" | tr '\n' ';')"
+    fi
   fi
 
   local out_before in_before
@@ -418,7 +485,10 @@ for c in "${cases[@]}"; do
     ward-initiates) run_case ward-initiates ward 0 ;;
     charon-initiates) run_case charon-initiates charon 0 ;;
     nat) run_case nat ward 1 ;;
-    *) fail "unknown case $c" "expected ward-initiates, charon-initiates or nat" ;;
+    cert-rsa-ward) run_case cert-rsa-ward ward 0 rsa ;;
+    cert-rsa-charon) run_case cert-rsa-charon charon 0 rsa ;;
+    cert-ecdsa) run_case cert-ecdsa ward 0 ecdsa ;;
+    *) fail "unknown case $c" "expected ward-initiates, charon-initiates, nat, cert-rsa-ward, cert-rsa-charon or cert-ecdsa" ;;
   esac
 done
 if [ $failures = 0 ]; then

@@ -9,7 +9,7 @@ final class AgentInteropTests: XCTestCase {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Agent")
     static var binaries: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
 
-    func run(_ script: String, expectedPasses: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    func run(_ script: String, _ arguments: [String] = [], expectedPasses: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         guard geteuid() == 0 else { throw XCTSkip("the agent tests need root (network namespaces, TUN, nftables)") }
         for tool in ["/usr/sbin/nft", "/usr/sbin/ip", "/usr/bin/tshark", "/usr/bin/dumpcap", "/usr/bin/python3", "/usr/bin/setpriv"] {
             guard FileManager.default.isExecutableFile(atPath: tool) else { throw XCTSkip("the agent tests need \(tool) (scripts/setup.sh installs it)") }
@@ -18,7 +18,7 @@ final class AgentInteropTests: XCTestCase {
         for binary in ["ward", "wardd"] where !FileManager.default.isExecutableFile(atPath: Self.binaries.appendingPathComponent(binary).path) {
             throw XCTSkip("\(binary) was not built next to the tests (\(Self.binaries.path))")
         }
-        let (output, status) = try Subprocess.run(Self.scripts.appendingPathComponent(script).path, [Self.binaries.path])
+        let (output, status) = try Subprocess.run(Self.scripts.appendingPathComponent(script).path, [Self.binaries.path] + arguments)
         let results = output.split(separator: "\n").filter { $0.hasPrefix("PASS") || $0.hasPrefix("FAIL") || $0.hasPrefix("==") || $0.contains("interop:") }
         print(results.joined(separator: "\n"))
         XCTAssertEqual(status, 0, output, file: file, line: line)
@@ -35,7 +35,16 @@ final class AgentInteropTests: XCTestCase {
         for tool in ["/usr/lib/ipsec/charon", "/usr/sbin/swanctl"] where !FileManager.default.isExecutableFile(atPath: tool) {
             throw XCTSkip("the charon agent test needs \(tool) (scripts/setup.sh installs it)")
         }
-        try run("charon-agent.sh", expectedPasses: 55)
+        try run("charon-agent.sh", ["ward-initiates", "charon-initiates", "nat"], expectedPasses: 55)
+    }
+
+    /// `wardd` and charon authenticating with certificates strongSwan's `pki` made: RSA with
+    /// either side initiating, and ECDSA P-256; each side names how the other proved itself.
+    func testWardAgentAndStrongSwanAuthenticateWithCertificates() throws {
+        for tool in ["/usr/lib/ipsec/charon", "/usr/sbin/swanctl", "/usr/bin/pki"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw XCTSkip("the certificate interop test needs \(tool) (scripts/setup.sh installs it)")
+        }
+        try run("charon-agent.sh", ["cert-rsa-ward", "cert-rsa-charon", "cert-ecdsa"], expectedPasses: 57)
     }
 
     /// The boot-time filter with no agent running (stateful, block, permit, bad values), the
