@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
-// libFuzzer targets over ESP/AH decapsulation (ESPFuzz), the ISAKMP decoder (ISAKMPFuzz) and the
-// IKE engine in every exchange state (IKEEngineFuzz).
+// libFuzzer targets over ESP/AH decapsulation (ESPFuzz), the ISAKMP decoder (ISAKMPFuzz), the
+// IKE engine in every exchange state (IKEEngineFuzz) and the CERT payload path: certificates,
+// chains, CRLs, names and keys (CertificateFuzz).
 // Not part of the main build:
 //   swift build --package-path Fuzz -c release --sanitize=fuzzer --product ESPFuzz
 //   SWIFT_BACKTRACE=enable=no Fuzz/.build/release/ESPFuzz -max_total_time=30
@@ -17,5 +18,6 @@ let package = Package(
         .executableTarget(name: "IKEEngineFuzz", dependencies: [.product(name: "IKE", package: "Ward"),
                                                                 .product(name: "Packet", package: "Ward"),
                                                                 .product(name: "Transforms", package: "Ward")]),
+        .executableTarget(name: "CertificateFuzz", dependencies: [.product(name: "Certificates", package: "Ward")]),
     ]
 )

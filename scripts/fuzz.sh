@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes ESP/AH decapsulation, the ISAKMP decoder and the IKE engine with libFuzzer (AddressSanitizer with --asan).
+# Fuzzes ESP/AH decapsulation, the ISAKMP decoder, the IKE engine and the CERT payload path
+# (certificates, chains, CRLs) with libFuzzer (AddressSanitizer with --asan).
 #   scripts/fuzz.sh [SECONDS] [--asan]     default 30 s per target; corpora in Fuzz/corpus*
 # Seeds are valid packets for the ESP target's SAs and IKEv1 messages, written by scapy
 # (Fuzz/make_seeds.py, Fuzz/make_isakmp_seeds.py).
@@ -13,7 +14,7 @@ scratch=Fuzz/.build
 if [ "${2:-}" = "--asan" ]; then sanitizers+=(--sanitize=address); scratch=Fuzz/.build-asan; fi
 log=$(mktemp /tmp/ward-fuzz.XXXXXX)
 trap 'rm -f "$log"' EXIT
-mkdir -p Fuzz/corpus Fuzz/corpus-isakmp Fuzz/corpus-engine
+mkdir -p Fuzz/corpus Fuzz/corpus-isakmp Fuzz/corpus-engine Fuzz/corpus-cert
 [ -n "$(ls -A Fuzz/corpus)" ] || /usr/bin/python3 Fuzz/make_seeds.py Fuzz/corpus
 [ -n "$(ls -A Fuzz/corpus-isakmp)" ] || /usr/bin/python3 Fuzz/make_isakmp_seeds.py Fuzz/corpus-isakmp
 # Engine seeds: each exchange step, each receiver, the legitimate next message unchanged (mode 2).
@@ -22,7 +23,27 @@ if [ -z "$(ls -A Fuzz/corpus-engine)" ]; then
         printf "\\x$(printf %02x "$step")\\x0$side\\x02\\x0$port" > "Fuzz/corpus-engine/seed-$step-$side-$port"
     done; done; done
 fi
-for target in ESPFuzz:Fuzz/corpus ISAKMPFuzz:Fuzz/corpus-isakmp IKEEngineFuzz:Fuzz/corpus-engine; do
+# Certificate seeds: a CA and a host certificate and CRL from strongSwan's pki, in each mode.
+if [ -z "$(ls -A Fuzz/corpus-cert)" ] && command -v pki >/dev/null; then
+    seeds=$(mktemp -d /tmp/ward-fuzz-pki.XXXXXX)
+    printf 'pki {\n load = random openssl pem pkcs1 pkcs8 x509 pubkey gmp sha1 sha2\n}\n' > "$seeds/pki.conf"
+    ( export STRONGSWAN_CONF=$seeds/pki.conf; cd "$seeds"
+      pki --gen --type ecdsa --size 256 > ca.key && pki --self --ca --in ca.key --type ecdsa --dn "C=CH, O=lab, CN=lab CA" > ca.der
+      pki --gen --type ecdsa --size 256 > h.key && pki --pub --in h.key --type ecdsa | pki --issue --cacert ca.der --cakey ca.key --dn "C=CH, O=lab, CN=h.lab.test" --san h.lab.test > h.der
+      pki --signcrl --cacert ca.der --cakey ca.key --cert h.der --reason key-compromise > ca.crl )
+    python3 - "$seeds" Fuzz/corpus-cert <<'PY'
+import sys, pathlib
+src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+host, ca, crl = (src / "h.der").read_bytes(), (src / "ca.der").read_bytes(), (src / "ca.crl").read_bytes()
+item = lambda b: len(b).to_bytes(2, "big") + b
+(dst / "cert-chain").write_bytes(b"\x00" + item(host) + item(ca))
+(dst / "crl").write_bytes(b"\x01" + crl)
+(dst / "cert").write_bytes(b"\x02" + host)
+(dst / "dn").write_bytes(b"\x03C=CH, O=lab, CN=lab CA")
+PY
+    rm -rf "$seeds"
+fi
+for target in ESPFuzz:Fuzz/corpus ISAKMPFuzz:Fuzz/corpus-isakmp IKEEngineFuzz:Fuzz/corpus-engine CertificateFuzz:Fuzz/corpus-cert; do
     product=${target%%:*} corpus=${target#*:}
     swift build --package-path Fuzz --scratch-path "$scratch" -c release "${sanitizers[@]}" --product "$product"
     status=0

@@ -377,9 +377,12 @@ public final class AgentRuntime: PacketSink {
                 log(.notice, "quick mode SA deleted", ["peer": peer, "spi_in": hex(inboundSPI), "spi_out": hex(outboundSPI)])
             case .event(let event):
                 switch event {
-                case .negotiationFailed(let peer, let reason), .authenticationFailed(let peer, let reason):
+                case .negotiationFailed(let peer, let reason):
                     backend.negotiationFailed(peer: peer)
                     log(.warning, "negotiation failed", ["peer": peer, "reason": reason])
+                case .authenticationFailed(let peer, let reason):
+                    backend.negotiationFailed(peer: peer)
+                    log(.warning, "authentication failed", ["peer": peer, "reason": reason])
                 case .mainModeEstablished(let peer, let cookies, let transform):
                     policy.peerAnswered(peer)
                     backend.peerAnswered(peer)

@@ -11,6 +11,10 @@ import Foundation
 ///   the inbound TUN device (the agent reads it there, with the 14-byte Ethernet header the
 ///   forward keeps), except what the agent's sockets take directly — ESP (protocol 50), IKE
 ///   (UDP 500/4500) — and IPv6 neighbour discovery and MLD, which the link needs (both ways).
+///   Non-first IP fragments go to the stack too: they carry no ports, so the first fragment
+///   decides. A datagram whose first fragment the agent took never reassembles in the kernel
+///   (it times out), while one the agent passes — an IKE message carrying certificates, larger
+///   than the MTU — does.
 /// - TCP's MSS is clamped in both directions so that ESP's overhead fits the path.
 ///
 /// The rules are applied with `nft -f -` and `ip`, one atomic nftables transaction.
@@ -82,6 +86,8 @@ public struct PacketSteering: Sendable, Equatable {
                     meta protocol != { ip, ip6 } accept
                     meta l4proto esp accept
                     udp dport { 500, 4500 } accept
+                    ip frag-off & 0x1fff != 0 accept
+                    frag frag-off != 0 accept
                     icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect, mld-listener-query, mld-listener-report, mld2-listener-report } accept
                     tcp flags syn tcp option maxseg size set \(mss)
                     fwd to "\(inboundDevice)"

@@ -47,6 +47,17 @@ final class AgentInteropTests: XCTestCase {
         try run("charon-agent.sh", ["cert-rsa-ward", "cert-rsa-charon", "cert-ecdsa"], expectedPasses: 57)
     }
 
+    /// Two `wardd` with certificates from a three-level chain strongSwan's `pki` made: the good
+    /// path, then expired, not yet valid, wrong CA, revoked, no CRL under strongcrlcheck=2,
+    /// an unmapped subject under certmap:yes, and a certificate without its key — each logged
+    /// with its reason, counted, no SA, both agents alive (Tests/Agent/cert-agents.sh).
+    func testWardAgentsAuthenticateWithCertificatesAndRefuseBadOnes() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/pki") else {
+            throw XCTSkip("the certificate agents test needs /usr/bin/pki (scripts/setup.sh installs strongswan-pki)")
+        }
+        try run("cert-agents.sh", expectedPasses: 39)
+    }
+
     /// The boot-time filter with no agent running (stateful, block, permit, bad values), the
     /// agent taking over from it, and the kernel datapath's SPD on this host's kernel: in
     /// place, kept through SIGKILL with no clear packet on the wire, adopted by the restarted
