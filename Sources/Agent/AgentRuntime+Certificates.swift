@@ -9,6 +9,7 @@ extension AgentRuntime {
     /// the store still counts.
     func refreshCertificates() {
         let store = CertificateFileStore(directory: configuration.certificatePath)
+        fetchRevocationLists()
         let generation = store.generation()
         guard certificateState?.generation != generation || certificateState?.crlCheck != settings.strongcrlcheck else { return }
         certificateState = (generation, settings.strongcrlcheck)
@@ -19,5 +20,14 @@ extension AgentRuntime {
         log(.info, "certificates loaded", ["certificates": inventory.certificates.count, "keys": inventory.certificates.filter { $0.key != nil }.count,
                                           "crls": inventory.revocationLists.count, "certmap": inventory.mappings.count,
                                           "strongcrlcheck": settings.strongcrlcheck])
+    }
+
+    /// Hands IKE's wanted CRL URLs to the fetcher and logs what it fetched.
+    func fetchRevocationLists() {
+        for result in crlFetcher.takeResults() {
+            log(result.fetched ? .notice : .warning, result.fetched ? "CRL fetched" : "CRL fetch failed", ["url": result.url, "result": result.outcome])
+        }
+        let wanted = engine.takeWantedRevocationLists()
+        if !wanted.isEmpty { crlFetcher.fetch(wanted, now: now) }
     }
 }

@@ -45,6 +45,8 @@ public final class AgentRuntime: PacketSink {
     lazy var engine = IKEEngine(policy: policyProvider)
     /// The certificate store's generation and `strongcrlcheck` when the store was last read.
     var certificateState: (generation: Int, crlCheck: Int)?
+    /// CRLs from distribution points, fetched off the loop into the certificate store.
+    lazy var crlFetcher = RevocationListFetcher(store: CertificateFileStore(directory: configuration.certificatePath))
     let loader: PolicyLoader
     /// `ipsec dynamic` rules and policies: in memory only, compiled ahead of the stores.
     var dynamic = DynamicPolicy()

@@ -36,11 +36,16 @@ public struct CertificateAuthenticator: Sendable {
         return validator.anchors.filter { !$0.excludeCAName }.map { CertificateIdentity.derName($0.certificate.subject) }.filter { seen.insert($0).inserted }
     }
 
-    /// Our certificate for this rule, preferring one under a CA the peer asked for; nil with
-    /// the reason when none of the store's certificates with a key chains to a rule's root.
+    /// Our certificate for this rule, preferring one under a CA the peer asked for; throws the
+    /// reason when none of the store's certificates with a key chains to a rule's root (dates
+    /// and constraints checked, revocation not: that is the peer's check).
     public func localCredential(requested: [[UInt8]] = [], keyKinds: ((SignatureKeyKind) -> Bool)? = nil) throws(CertificateError) -> LocalCredential {
         let now = clock()
         let pool = inventory.certificates.map(\.certificate)
+        // Our own certificate's revocation is the peer's to check: without a CRL in our own
+        // store, strongcrlcheck=2 must not keep us from presenting it.
+        var validator = self.validator
+        validator.revocationCheck = .off
         var reasons: [String] = []
         var usable: [LocalCredential] = []
         for stored in inventory.certificates {
@@ -161,5 +166,24 @@ extension CertificateAuthenticator {
         var kinds: [SignatureKeyKind] = []
         for case let kind? in inventory.certificates.map(\.key?.kind) where !kinds.contains(kind) { kinds.append(kind) }
         return kinds
+    }
+}
+
+extension CertificateAuthenticator {
+    /// Where CRLs could be fetched for the certificates a peer sent: the HTTP distribution
+    /// points of each whose issuer has no CRL in the store, or only one past its next update.
+    /// Empty when `strongcrlcheck` is 0. The caller fetches them (I/O is not done here); a CRL
+    /// that arrives is checked like any other, by its issuer's signature.
+    public func revocationListsWanted(certificates: [[UInt8]]) -> [String] {
+        guard validator.revocationCheck != .off else { return [] }
+        let now = clock()
+        var urls: [String] = []
+        for der in certificates.prefix(Self.maximumPeerCertificates) {
+            guard let certificate = try? Certificate(derEncoded: der) else { continue }
+            let lists = inventory.revocationLists.filter { $0.issuer == certificate.issuer }
+            let current = lists.contains { list in list.nextUpdate.map { $0 >= now } ?? true }
+            if !current { urls += certificate.crlDistributionPointURLs.filter { !urls.contains($0) } }
+        }
+        return urls
     }
 }

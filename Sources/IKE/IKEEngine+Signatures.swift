@@ -60,6 +60,11 @@ extension IKEEngine {
         case .ipv4Address, .ipv6Address: identity = .address(id.data)
         default: throw .authentication("\(step): ID type \(id.kind) cannot be checked against a certificate")
         }
+        // CRLs this store lacks for the peer's certificates: the caller may fetch them, so that
+        // the next negotiation can check revocation (RFC 5280 §4.2.1.13).
+        for url in certificates.revocationListsWanted(certificates: presented) where revocationListsWanted.count < 16 {
+            revocationListsWanted.insert(url)
+        }
         let peer: Phase1SA.Role = sa.role == .initiator ? .responder : .initiator
         let hash = try proof(sa, by: peer, idBody: Array(message.receivedPayloads[index].dropFirst(4)))
         do {
@@ -70,6 +75,15 @@ extension IKEEngine {
         }
         try checkPeerID(sa, id)
         sa.peerID = id
+    }
+}
+
+extension IKEEngine {
+    /// The CRL distribution points (HTTP URLs) peers' certificates named whose CRLs the store
+    /// lacks, gathered since the last call; the caller fetches them.
+    public func takeWantedRevocationLists() -> [String] {
+        defer { revocationListsWanted = [] }
+        return revocationListsWanted.sorted()
     }
 }
 

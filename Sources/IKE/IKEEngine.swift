@@ -55,6 +55,8 @@ public final class IKEEngine {
     /// Responder SAs in creation order while they may be half-open (stale entries are
     /// compacted away when the limit is reached).
     var halfOpenOrder: [CookiePair] = []
+    /// CRL URLs to hand the caller (``takeWantedRevocationLists()``), at most 16 at a time.
+    var revocationListsWanted: Set<String> = []
 
     public init(policy: any IKEPolicyProvider, entropy: any IKEEntropy = SystemEntropy(),
                 configuration: IKEConfiguration = IKEConfiguration()) {

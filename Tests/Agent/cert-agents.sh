@@ -19,6 +19,10 @@
 #                                                                 A: "maps to no computer identity"
 #   no-key           B's store has its certificate but not the key: B cannot sign
 #                                                                 B: "no certificate with a private key"
+#   crl-http         strongcrlcheck=2, A has no CRL, B's certificate and the intermediate name
+#                    distribution points (an HTTP server in A's namespace): the first attempt
+#                    fails with "no CRL from", A fetches both CRLs into its store, the next
+#                    attempt succeeds
 # A failure case checks: no reply, no SA on either side, the refusing agent logs
 # "authentication failed" with the reason and counts it in show stats (Authentication
 # Failures), and both agents are still running. "PASS name" / "FAIL name: why"; the exit
@@ -28,22 +32,22 @@
 set -uo pipefail
 bin=$(cd "$1" && pwd) || exit 1; shift
 here=$(cd "$(dirname "$0")" && pwd)
-cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(chain expired not-yet-valid wrong-ca revoked crl-missing wrong-subject no-key)
+cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(chain expired not-yet-valid wrong-ca revoked crl-missing wrong-subject no-key crl-http)
 P=wk$$
 A=${P}a B=${P}b
 OUT=/tmp/ward-cert-agents/$P
 mkdir -p "$OUT"
 . "$here/lib.sh"
-a_pid= b_pid=
+a_pid= b_pid= web_pid=
 
 stop_agents() {
   local pid
-  for pid in $a_pid $b_pid; do kill "$pid" 2>/dev/null; done
-  for pid in $a_pid $b_pid; do
+  for pid in $a_pid $b_pid $web_pid; do kill "$pid" 2>/dev/null; done
+  for pid in $a_pid $b_pid $web_pid; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   done
-  a_pid= b_pid=
+  a_pid= b_pid= web_pid=
 }
 trap 'stop_agents; remove_namespaces $A $B; [ $failures = 0 ] && rm -rf "$OUT"' EXIT
 trap 'exit 130' INT TERM
@@ -63,13 +67,16 @@ printf 'pki {\n  load = random openssl pem pkcs1 pkcs8 x509 pubkey gmp sha1 sha2
   }
   key root && pki --self --ca --lifetime 30 --in root.key --type rsa --dn "C=CH, O=Ward Lab, CN=Ward Root" --outform pem > root.crt
   key other && pki --self --ca --lifetime 30 --in other.key --type rsa --dn "C=CH, O=Ward Lab, CN=Other Root" --outform pem > other.crt
-  issue inter root "C=CH, O=Ward Lab, CN=Ward Intermediate" --ca --lifetime 30
+  issue inter root "C=CH, O=Ward Lab, CN=Ward Intermediate" --ca --lifetime 30 --crl http://10.77.0.1:8088/root.crl
   issue a inter "C=CH, O=Ward Lab, CN=a.ward.test" --san a.ward.test --lifetime 10
   issue b inter "C=CH, O=Ward Lab, CN=b.ward.test" --san b.ward.test --lifetime 10
   issue expired inter "C=CH, O=Ward Lab, CN=b.ward.test" --dateform "$form" --not-before "$(utc '-10 days')" --not-after "$(utc '-1 day')"
   issue future inter "C=CH, O=Ward Lab, CN=b.ward.test" --dateform "$form" --not-before "$(utc '+1 day')" --not-after "$(utc '+10 days')"
   issue stranger other "C=CH, O=Ward Lab, CN=b.ward.test" --san b.ward.test --lifetime 10
   pki --signcrl --cacert inter.crt --cakey inter.key --cert b.crt --reason key-compromise --outform der > inter-revokes-b.crl
+  issue bcdp inter "C=CH, O=Ward Lab, CN=b.ward.test" --san b.ward.test --lifetime 10 --crl http://10.77.0.1:8088/inter.crl
+  mkdir -p www && pki --signcrl --cacert inter.crt --cakey inter.key --lifetime 7 --outform der > www/inter.crl &&
+  pki --signcrl --cacert root.crt --cakey root.key --lifetime 7 --outform der > www/root.crl
 ) > "$OUT/pki.log" 2>&1 && pass "pki made a three-level chain and the broken certificates" || { fail "pki" "$(tail -3 "$OUT/pki.log")"; exit 1; }
 
 two_hosts $A va 10.77.0.1/24 $B vb 10.77.0.2/24
@@ -171,14 +178,36 @@ for c in "${cases[@]}"; do
       run_case wrong-ca a "is not a root CA of this rule"
       policy b 10.77.0.1 "$ROOT" ;;
     revoked) certs a root.crt inter.crt a.crt a.key inter-revokes-b.crl; run_case revoked a "was revoked on" ;;
-    crl-missing) A_CRLCHECK=2; run_case crl-missing a "no CRL from" ;;
+    crl-missing) A_CRLCHECK=2; run_case crl-missing a "no CRL from 'CN=Ward Intermediate,O=Ward Lab,C=CH' to check 'CN=b.ward.test" ;;
     wrong-subject)
       policy a 10.77.0.2 "$ROOT certmap:yes"
       "$bin/ward" certificate --dir "$OUT/a.certs" map "C=CH, O=Ward Lab, CN=c.ward.test" C-COMPUTER > /dev/null
       run_case wrong-subject a "maps to no computer identity"
       policy a 10.77.0.2 "$ROOT" ;;
     no-key) certs b root.crt inter.crt b.crt; run_case no-key b "no certificate with a private key" ;;
-    *) fail "unknown case $c" "expected chain, expired, not-yet-valid, wrong-ca, revoked, crl-missing, wrong-subject or no-key" ;;
+    crl-http)
+      echo "== crl-http"
+      certs b root.crt inter.crt bcdp.crt bcdp.key
+      ip netns exec $A python3 -m http.server 8088 --bind 10.77.0.1 --directory "$pki_out/www" > "$OUT/web.log" 2>&1 &
+      web_pid=$!
+      a_pid=$(start a $A); b_pid=$(start b $B)
+      dyn a $A set config property=strongcrlcheck value=2 > /dev/null
+      sleep 1.5
+      n=$(replies $A 10.77.0.2 2)
+      grep -q 'event=authentication failed.*no CRL from' "$OUT/a.log" && [ "${n:-0}" = 0 ] \
+        && pass "crl-http: without a CRL the first attempt fails (no CRL from, strongcrlcheck=2)" || fail "crl-http: first attempt" "$n replies; $(grep -m1 'failed' "$OUT/a.log")"
+      for _ in $(seq 50); do [ "$(grep -c 'event=CRL fetched' "$OUT/a.log")" = 2 ] && break; sleep 0.2; done
+      if grep -q 'event=CRL fetched url=http://10.77.0.1:8088/inter.crl' "$OUT/a.log" && grep -q 'event=CRL fetched url=http://10.77.0.1:8088/root.crl' "$OUT/a.log" \
+         && [ "$(ls "$OUT/a.certs/crl" | wc -l)" = 2 ]; then
+        pass "crl-http: A fetched both CRLs from the distribution points into its store ($(grep -o 'result=.*' "$OUT/a.log" | tr '\n' ' '))"
+      else
+        fail "crl-http: fetch" "$(grep -m1 -E 'CRL fetch' "$OUT/a.log"); web: $(tail -2 "$OUT/web.log" | tr '\n' ' ')"
+      fi
+      sleep 1.5  # the agent reloads the store within a second
+      n=$(replies $A 10.77.0.2 5)
+      [ "${n:-0}" -ge 3 ] && pass "crl-http: with the CRL the next negotiation succeeds ($n/5)" || fail "crl-http: retry" "${n:-0}/5; $(grep 'failed' "$OUT/a.log" | tail -1)"
+      stop_agents ;;
+    *) fail "unknown case $c" "expected chain, expired, not-yet-valid, wrong-ca, revoked, crl-missing, wrong-subject, no-key or crl-http" ;;
   esac
 done
 echo "certificate agents: $failures failure(s) ($SECONDS s)"

@@ -50,12 +50,13 @@ final class AgentInteropTests: XCTestCase {
     /// Two `wardd` with certificates from a three-level chain strongSwan's `pki` made: the good
     /// path, then expired, not yet valid, wrong CA, revoked, no CRL under strongcrlcheck=2,
     /// an unmapped subject under certmap:yes, and a certificate without its key — each logged
-    /// with its reason, counted, no SA, both agents alive (Tests/Agent/cert-agents.sh).
+    /// with its reason, counted, no SA, both agents alive — and CRLs fetched from HTTP
+    /// distribution points under strongcrlcheck=2 (Tests/Agent/cert-agents.sh).
     func testWardAgentsAuthenticateWithCertificatesAndRefuseBadOnes() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/pki") else {
             throw XCTSkip("the certificate agents test needs /usr/bin/pki (scripts/setup.sh installs strongswan-pki)")
         }
-        try run("cert-agents.sh", expectedPasses: 39)
+        try run("cert-agents.sh", expectedPasses: 42)
     }
 
     /// The boot-time filter with no agent running (stateful, block, permit, bad values), the
