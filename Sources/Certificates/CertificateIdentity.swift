@@ -1,3 +1,4 @@
+import Packet
 import SwiftASN1
 import X509
 
@@ -56,8 +57,7 @@ public enum CertificateIdentity: Equatable, Sendable, CustomStringConvertible {
         case .fqdn(let name): return "FQDN \(name)"
         case .userFQDN(let name): return "user FQDN \(name)"
         case .address(let bytes):
-            if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
-            return stride(from: 0, to: bytes.count, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[min($0 + 1, bytes.count - 1)]), radix: 16) }.joined(separator: ":")
+            return IPAddress(octets: bytes)?.description ?? "address (\(bytes.count) bytes)"
         }
     }
 }

@@ -169,7 +169,7 @@ POLICY
 certificates() {
   local kind=$1 size=2048 d=$OUT/pki
   [ "$kind" = ecdsa ] && size=256
-  rm -rf "$d"; mkdir -p "$d"
+  rm -rf "$d" "$OUT/certs"; mkdir -p "$d"
   printf 'pki {\n  load = random openssl pem pkcs1 pkcs8 x509 pubkey gmp sha1 sha2\n}\n' > "$d/pki.conf"
   (
     export STRONGSWAN_CONF=$d/pki.conf; cd "$d" || exit 1
