@@ -1,3 +1,4 @@
+import Certificates
 import ESP
 import Filtering
 import Foundation
@@ -139,8 +140,20 @@ struct MonitorReport {
         lines += runtime.settings.named.map { line($0.0, $0.1) }
         lines += [line("Policy in force", runtime.policySummary), line("Table generation", runtime.policy.generation),
                   line("Datapath", runtime.kernel.map { "kernel (XFRM, \($0.installedPolicies.count) policies)" } ?? "userspace"),
+                  line("Certificate store", certificateSummary()),
                   line("Agent started", ISO8601DateFormatter().string(from: runtime.startedAt))]
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `/etc/ward/certs: 3 certificates (1 with its key), 1 CRL, 0 certmap entries`.
+    func certificateSummary() -> String {
+        let path = runtime.configuration.certificatePath
+        guard let inventory = runtime.policyProvider.certificates?.inventory else { return "\(path): not read yet" }
+        let keys = inventory.certificates.filter { $0.key != nil }.count
+        var text = "\(path): \(inventory.certificates.count) certificates (\(keys) with a key), \(inventory.revocationLists.count) CRLs, "
+            + "\(inventory.mappings.count) certmap entries"
+        if !inventory.problems.isEmpty { text += ", \(inventory.problems.count) unreadable files" }
+        return text
     }
 
     private func filterLines(_ filter: SpecificFilter, index: Int) -> [String] {

@@ -135,6 +135,7 @@ public struct CertificateSettings: Sendable {
     public var inventory: CertificateInventory
     public var revocationCheck: RevocationCheck
     public var clock: @Sendable () -> Date
+    private let offers = OfferCache()
 
     public init(inventory: CertificateInventory, revocationCheck: RevocationCheck, clock: @escaping @Sendable () -> Date = Date.init) {
         self.inventory = inventory
@@ -145,6 +146,40 @@ public struct CertificateSettings: Sendable {
     /// The authenticator for a rule's `rootca` methods.
     public func authenticator(roots: [(name: String, certificateMapping: Bool, excludeCAName: Bool)]) -> CertificateAuthenticator {
         CertificateAuthenticator(roots: roots, inventory: inventory, revocationCheck: revocationCheck, clock: clock)
+    }
+
+    /// The key kinds to offer under `authenticator`'s roots: ``CertificateAuthenticator/usableKeyKinds``,
+    /// else the stored ones. Remembered per set of roots for a minute: every Main Mode message
+    /// 1 asks, and validating our own chains for each would let a flood of them buy signature
+    /// checks. (A minute's grace on a certificate expiring is harmless: signing checks again.)
+    public func keyKindsToOffer(_ authenticator: CertificateAuthenticator) -> [SignatureKeyKind] {
+        let key = authenticator.validator.anchors.map(\.name) + authenticator.missingRoots
+        let now = clock()
+        if let cached = offers.value(for: key, at: now) { return cached }
+        var kinds = authenticator.usableKeyKinds
+        if kinds.isEmpty { kinds = authenticator.storedKeyKinds }
+        offers.store(kinds, for: key, at: now)
+        return kinds
+    }
+}
+
+/// ``CertificateSettings/keyKindsToOffer(_:)``'s memory; a new store read starts a new one.
+private final class OfferCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [[String]: (kinds: [SignatureKeyKind], at: Date)] = [:]
+
+    func value(for key: [String], at now: Date) -> [SignatureKeyKind]? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[key], now >= entry.at, now.timeIntervalSince(entry.at) < 60 else { return nil }
+        return entry.kinds
+    }
+
+    func store(_ kinds: [SignatureKeyKind], for key: [String], at now: Date) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count > 256 { entries = [:] }
+        entries[key] = (kinds, now)
     }
 }
 

@@ -105,8 +105,7 @@ extension MainModePolicy {
                 }
                 let certificateAuthenticator = certificates.authenticator(roots: roots)
                 authenticator.certificates = certificateAuthenticator
-                var kinds = certificateAuthenticator.usableKeyKinds
-                if kinds.isEmpty { kinds = certificateAuthenticator.storedKeyKinds }
+                let kinds = certificates.keyKindsToOffer(certificateAuthenticator)
                 let methods: [Phase1Transform.Authentication] = kinds.isEmpty ? [.rsaSignatures, .ecdsaP256, .ecdsaP384, .ecdsaP521]
                     : kinds.compactMap { Phase1Transform.Authentication(rawValue: $0.authenticationMethod) }
                 for security in isakmp.securityMethods {

@@ -143,6 +143,11 @@ run_case() {
     else
       fail "$name: show mmsas" "$(grep -E 'Authentication|Peer' "$OUT/$name.mmsas" | tr -s ' ' | tr '\n' ';')"
     fi
+    if dyn a $A show config | has "Certificate store *: $OUT/a.certs: 3 certificates (1 with a key), 0 CRLs, 0 certmap entries"; then
+      pass "$name: show config summarizes A's certificate store"
+    else
+      fail "$name: show config" "$(dyn a $A show config | grep -i certificate)"
+    fi
   else
     n=$(replies $A 10.77.0.2 3)
     [ "${n:-0}" = 0 ] && pass "$name: no reply from B (no SA, nothing in the clear)" || fail "$name: ping" "$n replies without an SA"

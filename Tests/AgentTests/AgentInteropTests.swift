@@ -56,7 +56,7 @@ final class AgentInteropTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/pki") else {
             throw XCTSkip("the certificate agents test needs /usr/bin/pki (scripts/setup.sh installs strongswan-pki)")
         }
-        try run("cert-agents.sh", expectedPasses: 42)
+        try run("cert-agents.sh", expectedPasses: 43)
     }
 
     /// The boot-time filter with no agent running (stateful, block, permit, bad values), the

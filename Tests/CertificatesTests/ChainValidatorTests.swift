@@ -88,6 +88,31 @@ final class ChainValidatorTests: XCTestCase {
         assertFails(ChainValidator(anchors: [anchor(root)], revocationLists: [forged], revocationCheck: .strict), good, containing: "cannot be trusted")
     }
 
+    /// The distribution points of certificates whose issuer has no current CRL are what the
+    /// agent fetches; with a current CRL, or strongcrlcheck=0, nothing is wanted.
+    func testDistributionPointsAreWantedOnlyWithoutACurrentCRL() throws {
+        let root = try TestPKI.root("CDP Root")
+        let host = try TestPKI.issue("cdp.ward.test", by: root, crlURL: "http://10.77.0.9:8088/root.crl")
+        let plain = try TestPKI.issue("plain.ward.test", by: root)
+        XCTAssertEqual(host.certificate.crlDistributionPointURLs, ["http://10.77.0.9:8088/root.crl"])
+        XCTAssertEqual(plain.certificate.crlDistributionPointURLs, [])
+        let ldap = try TestPKI.issue("ldap.ward.test", by: root, crlURL: "ldap://directory/cn=root")
+        XCTAssertEqual(ldap.certificate.crlDistributionPointURLs, [], "only HTTP is fetched")
+
+        func wanted(_ check: RevocationCheck, crls: [[UInt8]]) throws -> [String] {
+            let inventory = CertificateInventory(certificates: [try StoredCertificate(der: root.der)], revocationLists: try crls.map { try RevocationList(bytes: $0) })
+            return CertificateSettings(inventory: inventory, revocationCheck: check)
+                .authenticator(roots: [(name: "CN=CDP Root, O=Ward Test, C=CH", certificateMapping: false, excludeCAName: false)])
+                .revocationListsWanted(certificates: [host.der, plain.der, [0x30, 0x00]])
+        }
+        XCTAssertEqual(try wanted(.strict, crls: []), ["http://10.77.0.9:8088/root.crl"])
+        XCTAssertEqual(try wanted(.revokedOnly, crls: []), ["http://10.77.0.9:8088/root.crl"])
+        XCTAssertEqual(try wanted(.off, crls: []), [])
+        XCTAssertEqual(try wanted(.strict, crls: [try TestPKI.crl(by: root, revoking: [])]), [])
+        let stale = try TestPKI.crl(by: root, revoking: [], thisUpdate: Date() - 10 * day, nextUpdate: Date() - day)
+        XCTAssertEqual(try wanted(.strict, crls: [stale]), ["http://10.77.0.9:8088/root.crl"], "a CRL past its next update is refreshed")
+    }
+
     func testCRLDecodingNamesWhatIsWrong() {
         XCTAssertThrowsError(try RevocationList(bytes: [0x30, 0x03, 0x02, 0x01, 0x01])) { error in
             XCTAssertTrue("\(error)".hasPrefix("CRL:"), "\(error)")

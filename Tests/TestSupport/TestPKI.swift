@@ -61,8 +61,10 @@ public enum TestPKI {
     /// A certificate issued by `issuer`: an intermediate CA when `ca`, else a host with the
     /// given subjectAltNames and digitalSignature key usage (unless `keyUsage` says otherwise).
     public static func issue(_ commonName: String, by issuer: Issued, kind: KeyKind = .p256, ca: Bool = false, dnsNames: [String] = [],
-                             notBefore: Date = Date() - day, notAfter: Date = Date() + 365 * day, keyUsage: KeyUsage? = nil) throws -> Issued {
+                             notBefore: Date = Date() - day, notAfter: Date = Date() + 365 * day, keyUsage: KeyUsage? = nil,
+                             crlURL: String? = nil) throws -> Issued {
         let (key, pem) = try makeKey(kind)
+        let distributionPoints = try crlURL.map(distributionPointsExtension)
         let certificate = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: key.publicKey, notValidBefore: notBefore, notValidAfter: notAfter,
             issuer: issuer.certificate.subject, subject: try name(commonName), signatureAlgorithm: algorithm(issuer.kind),
@@ -75,9 +77,26 @@ public enum TestPKI {
                     Critical(keyUsage ?? KeyUsage(digitalSignature: true))
                     SubjectAlternativeNames(dnsNames.map { GeneralName.dnsName($0) })
                 }
+                if let distributionPoints { distributionPoints }
             },
             issuerPrivateKey: issuer.key)
         return Issued(certificate: certificate, der: try der(certificate), key: key, keyPEM: pem, kind: kind)
+    }
+
+    /// cRLDistributionPoints (RFC 5280 §4.2.1.13) with one HTTP URL: SEQUENCE { SEQUENCE {
+    /// [0] { [0] { [6] url } } } } — distributionPoint, fullName, uniformResourceIdentifier.
+    static func distributionPointsExtension(_ url: String) throws -> Certificate.Extension {
+        var serializer = DER.Serializer()
+        try serializer.appendConstructedNode(identifier: .sequence) { points in
+            try points.appendConstructedNode(identifier: .sequence) { point in
+                try point.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { name in
+                    try name.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { fullName in
+                        fullName.appendPrimitiveNode(identifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific)) { $0.append(contentsOf: Array(url.utf8)) }
+                    }
+                }
+            }
+        }
+        return Certificate.Extension(oid: [2, 5, 29, 31], critical: false, value: ArraySlice(serializer.serializedBytes))
     }
 
     public static func der(_ certificate: Certificate) throws -> [UInt8] {
