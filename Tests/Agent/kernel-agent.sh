@@ -21,6 +21,9 @@
 #                                             a more specific block still blocks
 #   tunnel-kernel                             the kernel datapath in tunnel mode (one rule per
 #                                             direction) ↔ charon, subnet to subnet
+#   cert-kernel                               the kernel datapath ↔ charon (kernel ESP), both
+#                                             authenticating with ECDSA P-256 certificates made
+#                                             by strongSwan's pki (Ward's from its store)
 #   receive-kernel                            the same with the stream charon → Ward (2 kills):
 #                                             the restarted kernel-datapath agent renegotiates
 #                                             what its previous run carried, so a host that only
@@ -32,7 +35,7 @@
 set -uo pipefail
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")" && pwd)
-cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace receive-kernel soft-kernel tunnel-kernel)
+cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace receive-kernel soft-kernel tunnel-kernel cert-kernel)
 P=wk$$
 W=${P}w C=${P}c
 OUT=${LAB_KERNEL_AGENT_OUT:-${WARD_KERNEL_AGENT_OUT:-/tmp/ward-kernel-agent}}/$P
@@ -73,8 +76,8 @@ set batch mode=enable
 add filterlist name="Peer"
 add filter filterlist="Peer" srcaddr=me dstaddr=$2
 add filteraction name="Kernel Secure" action=negotiate inpass=no soft=${SOFT:-no} qmpfs=no qmsec="ESP[AES128,SHA1]:3600s"
-add policy name="Kernel" mmsecmethods="AES128-SHA1-14"
-add rule name="Peer" policy="Kernel" filterlist="Peer" filteraction="Kernel Secure" psk="$PSK" kerberos=no
+add policy name="Kernel" mmsecmethods="${MMSEC:-AES128-SHA1-14}"
+add rule name="Peer" policy="Kernel" filterlist="Peer" filteraction="Kernel Secure" ${AUTH_ARG:-psk=\"$PSK\"} kerberos=no
 set policy name="Kernel" assign=yes
 set batch mode=disable
 popd
@@ -83,7 +86,8 @@ POLICY
 
 # start_wardd DATAPATH: Ward's agent in W (again after a kill: same store, same socket).
 start_wardd() {
-  ip netns exec $W "$bin/wardd" --foreground --datapath "$1" --store "$OUT/ward.db" --socket "$OUT/ward.sock" --config "$OUT/ward.json" >> "$OUT/wardd.log" 2>&1 &
+  ip netns exec $W "$bin/wardd" --foreground --datapath "$1" --store "$OUT/ward.db" --socket "$OUT/ward.sock" --config "$OUT/ward.json" \
+    --certificates "$OUT/certs" >> "$OUT/wardd.log" 2>&1 &
   wardd_pid=$!
   for _ in $(seq 100); do dyn show config > /dev/null 2>&1 && return 0; sleep 0.1; done
   return 1
@@ -95,7 +99,7 @@ start_charon() {
   cat > "$d/strongswan.conf" <<CONF
 charon {
   load_modular = no
-  load = random nonce openssl pem pkcs1 x509 pubkey kdf aes sha1 sha2 hmac gcm gmp kernel-netlink socket-default vici
+  load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey kdf aes sha1 sha2 hmac gcm gmp kernel-netlink socket-default vici
   plugins { vici { socket = unix://$d/charon.vici } }
   syslog { daemon { default = -1 } }
   filelog { lab { path = $d/charon.log
@@ -103,15 +107,25 @@ charon {
     ike = 2 } }
 }
 CONF
+  local local_auth="auth = psk
+    id = 10.77.0.2" remote_auth="auth = psk
+    id = 10.77.0.1"
+  if [ -n "${CERTS:-}" ]; then
+    mkdir -p "$d/swanctl/x509ca" "$d/swanctl/x509" "$d/swanctl/private"
+    cp "$OUT/pki/ca.crt" "$d/swanctl/x509ca/"; cp "$OUT/pki/charon.crt" "$d/swanctl/x509/"; cp "$OUT/pki/charon.key" "$d/swanctl/private/"
+    local_auth="auth = pubkey
+    certs = charon.crt
+    id = \"C=CH, O=lab, CN=charon.lab.test\"" remote_auth="auth = pubkey
+    id = \"C=CH, O=lab, CN=ward.lab.test\"
+    cacerts = ca.crt"
+  fi
   cat > "$d/swanctl/swanctl.conf" <<CONF
 connections { ward { version = 1
   local_addrs = 10.77.0.2
   remote_addrs = 10.77.0.1
-  proposals = aes128-sha1-modp2048
-  local { auth = psk
-    id = 10.77.0.2 }
-  remote { auth = psk
-    id = 10.77.0.1 }
+  proposals = ${CHARON_PROPOSALS:-aes128-sha1-modp2048}
+  local { $local_auth }
+  remote { $remote_auth }
   children { tr { mode = ${CHARON_MODE:-transport}
     esp_proposals = aes128-sha1${CHARON_CHILD_EXTRA:+
     $CHARON_CHILD_EXTRA}${CHARON_TS:+
@@ -125,6 +139,25 @@ CONF
   charon_pid=$!
   for _ in $(seq 150); do [ -S "$d/charon.vici" ] && break; sleep 0.1; done
   SWANCTL_DIR=$d/swanctl swanctl --load-all --noprompt --uri "unix://$d/charon.vici" > "$d/load.txt" 2>&1 || { fail setup "swanctl --load-all: $(tail -2 "$d/load.txt")"; return 1; }
+}
+
+# certificates: an ECDSA P-256 CA and host certificates for Ward and charon (strongSwan's pki);
+# Ward's go into its certificate store.
+certificates() {
+  local d=$OUT/pki
+  rm -rf "$d" "$OUT/certs"; mkdir -p "$d"
+  printf 'pki {\n  load = random openssl pem pkcs1 pkcs8 x509 pubkey gmp sha1 sha2\n}\n' > "$d/pki.conf"
+  (
+    export STRONGSWAN_CONF=$d/pki.conf; cd "$d" || exit 1
+    pki --gen --type ecdsa --size 256 --outform pem > ca.key &&
+    pki --self --ca --lifetime 30 --in ca.key --type ecdsa --dn "C=CH, O=lab, CN=lab CA" --outform pem > ca.crt || exit 1
+    for host in ward charon; do
+      pki --gen --type ecdsa --size 256 --outform pem > $host.key &&
+      pki --pub --in $host.key --type ecdsa | pki --issue --lifetime 30 --cacert ca.crt --cakey ca.key \
+        --dn "C=CH, O=lab, CN=$host.lab.test" --san $host.lab.test --outform pem > $host.crt || exit 1
+    done
+  ) > "$OUT/pki.log" 2>&1 || return 1
+  "$bin/ward" certificate --dir "$OUT/certs" import "$d/ca.crt" "$d/ward.crt" "$d/ward.key" > "$OUT/certs.txt" 2>&1
 }
 
 # setup NAME DATAPATH PEER: W runs wardd on DATAPATH; C runs charon, or wardd (userspace) when
@@ -367,6 +400,19 @@ run_case() {
     kernel-ward-initiates) traffic_case "$1" kernel charon ward ;;
     kernel-charon-initiates) traffic_case "$1" kernel charon charon ;;
     kernel-userspace) traffic_case "$1" kernel ward ward ;;
+    cert-kernel)
+      if certificates; then
+        pass "cert-kernel: pki made an ECDSA CA and host certificates; ward certificate import: $(grep -c '^Imported' "$OUT/certs.txt") certificates"
+        CERTS=1 AUTH_ARG='rootca="C=CH, O=lab, CN=lab CA"' MMSEC=AES128-SHA256-14 CHARON_PROPOSALS=aes128-sha256-modp2048 \
+          traffic_case "$1" kernel charon ward
+        grep -q "authentication of 'C=CH, O=lab, CN=ward.lab.test' with ECDSA_WITH_NULL successful" "$OUT/charon/charon.log" \
+          && pass "cert-kernel: charon verified Ward's ECDSA certificate and signature" \
+          || fail "cert-kernel: charon's view" "$(grep -m2 -E 'authentication of|certificate' "$OUT/charon/charon.log" | tr '\n' ';')"
+        grep -q 'event=main mode SA established.*ecdsaP256' "$OUT/wardd.log" \
+          && pass "cert-kernel: Ward's Main Mode authenticated with ECDSA P-256 signatures" || fail "cert-kernel: Ward's log" "$(grep -m1 'main mode' "$OUT/wardd.log")"
+      else
+        fail "cert-kernel: certificates" "$(tail -3 "$OUT/pki.log") $(cat "$OUT/certs.txt" 2>/dev/null)"
+      fi ;;
     leak-kernel) leak_case "$1" kernel ;;
     leak-userspace) leak_case "$1" userspace ;;
     receive-kernel) leak_case "$1" kernel receive ;;

@@ -10,7 +10,8 @@ import XCTest
 /// SIGKILL and restarted three times: no clear datagram on the wire, the stream resumes —
 /// and, on the kernel datapath, also when this host only receives the stream; soft associations
 /// on the kernel datapath (clear after 3 s, a more specific block still blocks); the kernel
-/// datapath in tunnel mode.
+/// datapath in tunnel mode; and the kernel datapath authenticating to charon with ECDSA
+/// certificates.
 final class KernelAgentInteropTests: XCTestCase {
     static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
 
