@@ -91,6 +91,6 @@ let package = Package(
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],
                     exclude: ["Golden"]),
         // Runs the built `ward` binary as a process: scripts, exit codes, crashes, concurrency.
-        .testTarget(name: "WardCLITests", dependencies: ["ward", "PolicyStore", "Policy"]),
+        .testTarget(name: "WardCLITests", dependencies: ["ward", "PolicyStore", "Policy", "TestSupport"]),
     ]
 )
