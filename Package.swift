@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "IKE", dependencies: ["Packet", "Policy", "Filtering", "Transforms", "ESP", "Certificates"]),
         // X.509 for IKE: chain validation, CRLs, identities, signing keys, the certificate store.
         .target(name: "Certificates", dependencies: [
-            "COpenSSL", "Packet",
+            "COpenSSL", "Packet", "Transforms",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),

@@ -1,6 +1,6 @@
-import COpenSSL
 import Foundation
 import SwiftASN1
+import Transforms
 import X509
 
 /// One certificate of the store, with its private key when the store has it.
@@ -32,10 +32,7 @@ public struct StoredCertificate: Sendable {
     }
 
     static func sha256Hex(_ bytes: [UInt8]) -> String {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        _ = EVP_Digest(bytes, bytes.count, &out, &length, EVP_sha256(), nil)
-        return out.map { String(format: "%02x", $0) }.joined()
+        ((try? IKEHashAlgorithm.sha256.hash(bytes)) ?? []).map { String(format: "%02x", $0) }.joined()
     }
 }
 

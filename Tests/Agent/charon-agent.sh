@@ -46,12 +46,8 @@ OUT=${WARD_CHARON_AGENT_OUT:-/tmp/ward-charon-agent}/$P
 PSK="charon-agent-psk-not-a-secret"
 SIZE=10000000
 mkdir -p "$OUT"; chmod 755 "$(dirname "$OUT")" "$OUT"
-failures=0
+. "$here/lib.sh"
 wardd_pid= charon_pid= capture_pids=()
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; failures=$((failures + 1)); }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # stop PID...: SIGTERM, up to 5 s for an orderly exit, then SIGKILL.
 stop() {
@@ -167,21 +163,9 @@ POLICY
 # strongSwan's pki; Ward's go into its certificate store with `ward certificate import`,
 # charon's into its swanctl directories.
 certificates() {
-  local kind=$1 size=2048 d=$OUT/pki
-  [ "$kind" = ecdsa ] && size=256
-  rm -rf "$d" "$OUT/certs"; mkdir -p "$d"
-  printf 'pki {\n  load = random openssl pem pkcs1 pkcs8 x509 pubkey gmp sha1 sha2\n}\n' > "$d/pki.conf"
-  (
-    export STRONGSWAN_CONF=$d/pki.conf; cd "$d" || exit 1
-    pki --gen --type "$kind" --size $size --outform pem > ca.key &&
-    pki --self --ca --lifetime 30 --in ca.key --type "$kind" --dn "C=CH, O=lab, CN=lab CA" --outform pem > ca.crt || exit 1
-    for host in ward charon; do
-      pki --gen --type "$kind" --size $size --outform pem > $host.key &&
-      pki --pub --in $host.key --type "$kind" | pki --issue --lifetime 30 --cacert ca.crt --cakey ca.key \
-        --dn "C=CH, O=lab, CN=$host.lab.test" --san $host.lab.test --flag serverAuth --outform pem > $host.crt || exit 1
-    done
-  ) || return 1
-  "$bin/ward" certificate --dir "$OUT/certs" import "$d/ca.crt" "$d/ward.crt" "$d/ward.key" > "$OUT/certs.txt" 2>&1 || return 1
+  rm -rf "$OUT/certs"
+  lab_certificates "$OUT/pki" "$1" || { cat "$OUT/pki/pki.log"; return 1; }
+  "$bin/ward" certificate --dir "$OUT/certs" import "$OUT/pki/ca.crt" "$OUT/pki/ward.crt" "$OUT/pki/ward.key" > "$OUT/certs.txt" 2>&1 || return 1
 }
 
 # start_charon REMOTE_ADDRS: charon in C with its own strongswan.conf, vici socket and /run.

@@ -144,20 +144,9 @@ CONF
 # certificates: an ECDSA P-256 CA and host certificates for Ward and charon (strongSwan's pki);
 # Ward's go into its certificate store.
 certificates() {
-  local d=$OUT/pki
-  rm -rf "$d" "$OUT/certs"; mkdir -p "$d"
-  printf 'pki {\n  load = random openssl pem pkcs1 pkcs8 x509 pubkey gmp sha1 sha2\n}\n' > "$d/pki.conf"
-  (
-    export STRONGSWAN_CONF=$d/pki.conf; cd "$d" || exit 1
-    pki --gen --type ecdsa --size 256 --outform pem > ca.key &&
-    pki --self --ca --lifetime 30 --in ca.key --type ecdsa --dn "C=CH, O=lab, CN=lab CA" --outform pem > ca.crt || exit 1
-    for host in ward charon; do
-      pki --gen --type ecdsa --size 256 --outform pem > $host.key &&
-      pki --pub --in $host.key --type ecdsa | pki --issue --lifetime 30 --cacert ca.crt --cakey ca.key \
-        --dn "C=CH, O=lab, CN=$host.lab.test" --san $host.lab.test --outform pem > $host.crt || exit 1
-    done
-  ) > "$OUT/pki.log" 2>&1 || return 1
-  "$bin/ward" certificate --dir "$OUT/certs" import "$d/ca.crt" "$d/ward.crt" "$d/ward.key" > "$OUT/certs.txt" 2>&1
+  rm -rf "$OUT/certs"
+  lab_certificates "$OUT/pki" ecdsa || return 1
+  "$bin/ward" certificate --dir "$OUT/certs" import "$OUT/pki/ca.crt" "$OUT/pki/ward.crt" "$OUT/pki/ward.key" > "$OUT/certs.txt" 2>&1
 }
 
 # setup NAME DATAPATH PEER: W runs wardd on DATAPATH; C runs charon, or wardd (userspace) when
@@ -411,7 +400,7 @@ run_case() {
         grep -q 'event=main mode SA established.*ecdsaP256' "$OUT/wardd.log" \
           && pass "cert-kernel: Ward's Main Mode authenticated with ECDSA P-256 signatures" || fail "cert-kernel: Ward's log" "$(grep -m1 'main mode' "$OUT/wardd.log")"
       else
-        fail "cert-kernel: certificates" "$(tail -3 "$OUT/pki.log") $(cat "$OUT/certs.txt" 2>/dev/null)"
+        fail "cert-kernel: certificates" "$(tail -3 "$OUT/pki/pki.log") $(cat "$OUT/certs.txt" 2>/dev/null)"
       fi ;;
     leak-kernel) leak_case "$1" kernel ;;
     leak-userspace) leak_case "$1" userspace ;;

@@ -32,3 +32,24 @@ remove_namespaces() {
     ip netns del "$ns" 2>/dev/null
   done
 }
+
+# lab_certificates DIR KIND: with strongSwan's pki, a CA "C=CH, O=lab, CN=lab CA" and host
+# certificates for ward.lab.test and charon.lab.test (subjectAltName the FQDN), KIND rsa
+# (2048 bits) or ecdsa (P-256), as DIR/{ca,ward,charon}.{key,crt} in PEM. Fails with pki's
+# output in DIR/pki.log.
+lab_certificates() {
+  local d=$1 kind=$2 size=2048
+  [ "$kind" = ecdsa ] && size=256
+  rm -rf "$d"; mkdir -p "$d"
+  printf 'pki {\n  load = random openssl pem pkcs1 pkcs8 x509 pubkey gmp sha1 sha2\n}\n' > "$d/pki.conf"
+  (
+    export STRONGSWAN_CONF=$d/pki.conf; cd "$d" || exit 1
+    pki --gen --type "$kind" --size $size --outform pem > ca.key &&
+    pki --self --ca --lifetime 30 --in ca.key --type "$kind" --dn "C=CH, O=lab, CN=lab CA" --outform pem > ca.crt || exit 1
+    for host in ward charon; do
+      pki --gen --type "$kind" --size $size --outform pem > $host.key &&
+      pki --pub --in $host.key --type "$kind" | pki --issue --lifetime 30 --cacert ca.crt --cakey ca.key \
+        --dn "C=CH, O=lab, CN=$host.lab.test" --san $host.lab.test --flag serverAuth --outform pem > $host.crt || exit 1
+    done
+  ) > "$d/pki.log" 2>&1
+}
