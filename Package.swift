@@ -72,6 +72,7 @@ let package = Package(
         .testTarget(name: "FilteringTests", dependencies: ["Filtering", "Platform", "Policy", "Packet", "Netsh", "PolicyStore"]),
         // Helpers shared by the test targets (hex text, pcap files).
         .target(name: "TestSupport", dependencies: [
+            "Filtering", "Policy", "Packet",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -2,6 +2,7 @@ import ESP
 import Filtering
 import Foundation
 import IKE
+import Packet
 
 /// The control API: `ipsec dynamic` commands that `ward` sends over the control socket.
 extension AgentRuntime {
@@ -15,6 +16,7 @@ extension AgentRuntime {
         }
         let report = MonitorReport(runtime: self, arguments: decoded.arguments)
         switch decoded.command.lowercased() {
+        case "trace sa": return traceSA(decoded.arguments)
         case "show mmsas": return ControlResponse(status: 0, output: report.mainModeSAs())
         case "show qmsas": return ControlResponse(status: 0, output: report.quickModeSAs())
         case "show stats":
@@ -58,5 +60,21 @@ extension AgentRuntime {
         log(.notice, "config set", ["property": property.lowercased(), "value": value])
         let restart = AgentSettings.restartRequired.contains(property.lowercased())
         return ControlResponse(status: 0, output: restart ? "The new value of \(property.lowercased()) takes effect when the IPsec agent (wardd) restarts." : "")
+    }
+
+    /// `ward ipsec trace` asks which SA an outbound packet would use now: arguments `srcaddr`,
+    /// `dstaddr`, `protocol` (a number), `srcport`, `dstport`.
+    func traceSA(_ arguments: [String: String]) -> ControlResponse {
+        guard let source = arguments["srcaddr"].flatMap({ IPAddress($0) }), let destination = arguments["dstaddr"].flatMap({ IPAddress($0) }) else {
+            return ControlResponse(status: 1, output: "trace sa: srcaddr and dstaddr must be IP addresses")
+        }
+        func number<T: FixedWidthInteger>(_ tag: String, _: T.Type) -> T? { arguments[tag].map { T($0) } ?? 0 }
+        guard let protocolNumber = number("protocol", UInt8.self), let sourcePort = number("srcport", UInt16.self),
+              let destinationPort = number("dstport", UInt16.self) else {
+            return ControlResponse(status: 1, output: "trace sa: protocol is 0-255 and ports are 0-65535")
+        }
+        let packet = PacketSelector(source: source, destination: destination, protocolNumber: protocolNumber, sourcePort: sourcePort,
+                                    destinationPort: destinationPort)
+        return ControlResponse(status: 0, output: backend.outboundChoice(for: packet, now: now).text)
     }
 }

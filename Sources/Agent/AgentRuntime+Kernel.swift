@@ -61,7 +61,8 @@ extension AgentRuntime {
     func synchronizeKernelPolicies(_ kernel: KernelDatapath) {
         let decider = policy.decider
         let policies = XFRMPolicyCompiler.policies(table: decider.table, exemptions: decider.exemptions, broadcast: decider.broadcast,
-                                                   localAddresses: Set(machine.localAddresses), sourceAddress: SourceAddress.toward)
+                                                   localAddresses: Set(machine.localAddresses), sourceAddress: SourceAddress.toward,
+                                                   reqids: kernel.reqids(for: decider.table))
         do {
             let (changed, removed) = try kernel.synchronize(policies)
             log(.notice, "XFRM policies in force", ["policies": policies.count, "changed": changed, "removed": removed])

@@ -74,6 +74,8 @@ public final class AgentRuntime: PacketSink {
     private var linkHeaderLength = 0
     /// Store problems are reported once per distinct message.
     private var lastCompileProblem: String?
+    /// The inbound policy mismatches already logged (one line a second at most, with the count).
+    private var mismatchesLogged: UInt64 = 0
     /// Why the table in force is what it is (for `show config` and the logs).
     public private(set) var policySummary = "no policy loaded yet"
 
@@ -253,6 +255,7 @@ public final class AgentRuntime: PacketSink {
     private func everySecond(_ now: Double) {
         let lifetimes = backend.tick(now: now)
         for request in lifetimes.rekeys { acquire(request, now: now) }
+        logInboundMismatches()
         for spi in lifetimes.expired { perform(engine.delete(inboundSPI: spi, now: now)) }
         if settings.ipsecdiagnostics > 0, now - lastDiagnostics >= Double(settings.ipsecloginterval) {
             logDiagnostics()
@@ -344,9 +347,10 @@ public final class AgentRuntime: PacketSink {
     // MARK: IKE
 
     func acquire(_ request: AcquireRequest, now: Double) {
-        log(.info, request.rekey ? "rekey" : "acquire", ["peer": request.peer, "selector": request.selector])
+        log(.info, request.rekey ? "rekey" : "acquire", ["peer": request.peer, "selector": request.selector,
+                                                         "rule": request.filter.map { filterName($0) } ?? "none"])
         policy.negotiationStarted(with: request.peer, now: now)
-        perform(engine.acquire(request.selector, local: request.local, peer: request.peer, now: now))
+        perform(engine.acquire(request.selector, local: request.local, peer: request.peer, filter: request.filter, now: now))
     }
 
     func perform(_ actions: [IKEAction]) {
@@ -364,12 +368,14 @@ public final class AgentRuntime: PacketSink {
                 }
             case .install(let pair):
                 do {
-                    try backend.install(pair, now: now)
+                    let waiting = try backend.install(pair, now: now)
                     policy.peerAnswered(pair.peer.address)
                     backend.peerAnswered(pair.peer.address)
                     log(.notice, "quick mode SA installed", ["peer": pair.peer.address, "selector": pair.selector, "transform": pair.transform,
                                                             "spi_in": hex(pair.inbound.spi), "spi_out": hex(pair.outbound.spi),
-                                                            "udp": pair.outbound.udpEncapsulation != nil])
+                                                            "udp": pair.outbound.udpEncapsulation != nil,
+                                                            "rule": pair.filter.map { filterName($0) } ?? "default response"])
+                    for request in waiting { acquire(request, now: now) }
                 } catch {
                     log(.error, "SA not installed", ["peer": pair.peer.address, "reason": error])
                     perform(engine.delete(inboundSPI: pair.inbound.spi, now: now))
@@ -401,6 +407,36 @@ public final class AgentRuntime: PacketSink {
     }
 
     private func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
+
+    /// "rule 'X' filter list 'Y' filter a → b", for the log.
+    private func filterName(_ filter: FilterIdentity) -> String {
+        let table = policy.decider.table
+        return table.rank(of: filter).map { "\(table.filters[$0].names)" } ?? "a filter no longer in force (\(filter.source) → \(filter.destination))"
+    }
+
+    /// Inbound packets that came through another rule's SA (`Datapath.lastMismatch`): one line
+    /// a second at most, naming the SA, the filter it serves, the filter that decided the
+    /// packet, and how many were dropped since the last line.
+    private func logInboundMismatches() {
+        let count = backend.counters.inboundPolicyMismatch
+        guard count > mismatchesLogged else { return }
+        let dropped = count - mismatchesLogged
+        mismatchesLogged = count
+        guard kernel == nil, let mismatch = datapath.lastMismatch else {
+            // The kernel checks each packet against its policy's template (reqid) and counts
+            // the refusals (XfrmInTmplMismatch); it does not say which SA.
+            log(.warning, "inbound policy mismatch: dropped by the kernel", ["dropped": dropped])
+            return
+        }
+        let table = policy.decider.table
+        func name(_ rank: Int) -> String {
+            guard mismatch.generation == policy.generation, rank >= 0, rank < table.filters.count else { return rank < 0 ? "none" : "(an earlier table)" }
+            return "\(table.filters[rank].names)"
+        }
+        log(.warning, "inbound policy mismatch: dropped", ["dropped": dropped, "spi": hex(mismatch.spi), "packet": mismatch.packet,
+                                                          "sa_serves": name(mismatch.boundRank),
+                                                          "decided_by": mismatch.outsideSelectors ? "outside the SA's selectors" : name(mismatch.decidedByRank)])
+    }
 
     // MARK: diagnostics (set config ikelogging, ipsecdiagnostics, ipsecloginterval)
 

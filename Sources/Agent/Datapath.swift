@@ -12,11 +12,14 @@ public protocol PacketSink: AnyObject {
     func deliver(_ packet: UnsafeRawBufferPointer) -> Bool
 }
 
-/// A negotiation the datapath needs: IKE should key `selector` with `peer`.
+/// A negotiation the datapath needs: IKE should key `selector` with `peer` under the rule and
+/// filter action of `filter`, and bind the pair to it.
 public struct AcquireRequest: Equatable, Sendable {
     public var selector: TrafficSelector
     public var local: IPAddress
     public var peer: IPAddress
+    /// The specific filter that asked (nil: traffic no filter decided).
+    public var filter: FilterIdentity?
     /// An SA for this selector exists and reached its soft lifetime.
     public var rekey = false
 }
@@ -29,7 +32,7 @@ extension AcquireRequest {
     init(for packet: PacketSelector, filter: SpecificFilter?, sourceAddress: (IPAddress) -> IPAddress?) {
         self.init(selector: Datapath.selector(for: packet, filter: filter),
                   local: filter?.tunnelEndpoint.flatMap(sourceAddress) ?? packet.source,
-                  peer: filter?.tunnelEndpoint ?? packet.destination)
+                  peer: filter?.tunnelEndpoint ?? packet.destination, filter: filter?.identity)
     }
 }
 
@@ -41,10 +44,13 @@ extension AcquireRequest {
 /// Outbound (a packet the host sends, read from the outbound TUN device):
 ///  1. parse the 5-tuple (unparseable: drop, count — fail closed);
 ///  2. decide with the filter table: permit → transmit as is; block → drop;
-///  3. negotiate → the newest SA whose selectors cover the packet → ESP in place → transmit;
-///  4. no SA yet → hold a copy (bounded) and, for the first packet to that peer, ask for an
-///     acquire; `install` flushes the held packets under the new SA, `negotiationFailed`
-///     drops them.
+///  3. negotiate → the newest SA bound to the deciding filter, towards its peer, whose selectors
+///     cover the packet (found by the filter's rank and the peer: one hash probe) → ESP in
+///     place → transmit. An SA another filter negotiated is never used, even where its
+///     selectors cover the packet: the rule's own methods govern its traffic;
+///  4. no SA of that filter yet → hold a copy (bounded, one queue per negotiation) and, for
+///     the first packet, ask for an acquire for that filter; `install` flushes the held
+///     packets under the new SA, `negotiationFailed` drops them.
 ///
 /// Inbound clear (an IP packet from the wire, forwarded by the packet filter):
 ///  1. parse; 2. decide as inbound and not protected: permit → deliver; otherwise drop (a
@@ -53,7 +59,12 @@ extension AcquireRequest {
 /// Inbound protected (ESP from the raw socket, or from UDP 4500 with its headers rebuilt):
 ///  1. SPI → SAD → anti-replay → ICV → decrypt, in place (`SecurityAssociationDatabase`);
 ///  2. the inner packet must fall within the SA's negotiated selectors (RFC 4301 §5.2);
-///  3. the filter table must not block it; 4. deliver.
+///  3. the filter table must not block it;
+///  4. it must be decided by the filter the SA is bound to or its mirror: as it arrived, or as
+///     the outbound packet that answers it (the reverse 5-tuple); otherwise it came under
+///     another rule's SA and is dropped as an inbound policy mismatch (`lastMismatch` says
+///     which SA, whose filter, and which filter decided the packet);
+///  5. deliver.
 public final class Datapath {
     public let policy: RunningPolicy
     public let sad = SecurityAssociationDatabase()
@@ -68,7 +79,7 @@ public final class Datapath {
     private let flushBuffer = PacketBuffer()
     /// This host's address towards a tunnel endpoint (the routing table's choice); IKE speaks
     /// from it. Injected: the agent asks the kernel, tests answer themselves.
-    private let sourceAddress: (IPAddress) -> IPAddress?
+    let sourceAddress: (IPAddress) -> IPAddress?
 
     public init(policy: RunningPolicy, sink: PacketSink, ivSource: IVSource = RandomIVSource(),
                 sourceAddress: @escaping (IPAddress) -> IPAddress? = { _ in nil }) {
@@ -97,12 +108,20 @@ public final class Datapath {
             counters.outboundBlocked += 1
             return nil
         case .negotiate:
-            return protect(buffer, packet, rank: ruling.rank, now: now)
+            return protect(buffer, packet, rank: ruling.rank ?? 0, now: now)
         }
     }
 
-    private func protect(_ buffer: PacketBuffer, _ packet: PacketSelector, rank: Int?, now: Double) -> AcquireRequest? {
-        if let index = table.outbound(for: packet) {
+    /// The SA table's ranks follow the table in force: rebound when a new one was swapped in.
+    @inline(__always)
+    private func bindToCurrentTable() {
+        if table.generation != policy.generation { table.rebind(to: policy.decider.table, generation: policy.generation) }
+    }
+
+    private func protect(_ buffer: PacketBuffer, _ packet: PacketSelector, rank: Int, now: Double) -> AcquireRequest? {
+        bindToCurrentTable()
+        let peer = policy.decider.table.tunnelEndpoint(rank) ?? packet.destination
+        if let index = table.outbound(rank: rank, peer: peer, for: packet) {
             // The entry's fields are read in place (a copy of it would retain both SAs).
             do {
                 let event = try table[index].outbound.encapsulate(buffer, now: now, ivSource: ivSource)
@@ -110,7 +129,8 @@ public final class Datapath {
                 transmit(buffer, to: table[index].peer)
                 if event == .soft, !table[index].rekeyRequested {
                     table[index].rekeyRequested = true
-                    return AcquireRequest(selector: table[index].selector, local: table[index].local, peer: table[index].peer, rekey: true)
+                    return AcquireRequest(selector: table[index].selector, local: table[index].local, peer: table[index].peer,
+                                          filter: table[index].filter, rekey: true)
                 }
                 return nil
             } catch {
@@ -118,10 +138,10 @@ public final class Datapath {
                 remove(inboundSPI: table[index].inboundSPI)
             }
         }
-        let request = AcquireRequest(for: packet, filter: rank.map { policy.decider.table.filters[$0] }, sourceAddress: sourceAddress)
+        let request = AcquireRequest(for: packet, filter: policy.decider.table.filters[rank], sourceAddress: sourceAddress)
         counters.queued += 1
         let before = queue.overflowDrops
-        let first = queue.hold(UnsafeRawBufferPointer(buffer.bytes), for: request.peer)
+        let first = queue.hold(UnsafeRawBufferPointer(buffer.bytes), for: request)
         counters.queueDropped += queue.overflowDrops - before
         guard first else { return nil }
         counters.acquires += 1
@@ -174,34 +194,81 @@ public final class Datapath {
             counters.malformed += 1
             return
         }
-        guard table.inboundAllows(spi: spi, packet) else {
+        bindToCurrentTable()
+        guard let index = table.index(inboundSPI: spi), table.selectorAdmits(index, packet) else {
             counters.inboundPolicyMismatch += 1
+            noteMismatch(spi: spi, entry: table.index(inboundSPI: spi), packet: packet, decidedBy: nil, now: now)
             return
         }
-        guard policy.ruling(packet, direction: .inbound, protected: true, now: now).verdict == .permit else {
+        let ruling = policy.ruling(packet, direction: .inbound, protected: true, now: now)
+        guard ruling.verdict == .permit else {
             counters.inboundBlocked += 1
+            return
+        }
+        if let decidedBy = bindingViolation(table[index].bindingClass, asArrived: ruling.rank, packet) {
+            counters.inboundPolicyMismatch += 1
+            noteMismatch(spi: spi, entry: index, packet: packet, decidedBy: decidedBy, now: now)
             return
         }
         counters.inboundProtected += 1
         deliver(buffer)
     }
 
+    /// Whether an inbound packet may have come through an SA of `bindingClass`: nil when the
+    /// table decides it by that class (the bound filter or its mirror), as it arrived
+    /// (`asArrived`, the deciding rank already looked up) or as the outbound packet that
+    /// answers it; otherwise the rank of the filter that claims it (-1: none). An SA of the
+    /// default response rule (class -1) carries only what no negotiate filter claims.
+    private func bindingViolation(_ bindingClass: Int32, asArrived: Int?, _ packet: PacketSelector) -> Int? {
+        let decisions = policy.decider.table
+        let arrived = decisions.bindingClass(asArrived)
+        if bindingClass >= 0 && arrived == bindingClass { return nil }
+        let reply = PacketSelector(source: packet.destination, destination: packet.source, protocolNumber: packet.protocolNumber,
+                                   sourcePort: packet.destinationPort, destinationPort: packet.sourcePort)
+        let replyRank = decisions.lookup(reply)
+        let answered = decisions.bindingClass(replyRank)
+        let accepted = bindingClass >= 0 ? answered == bindingClass : bindingClass == -1 && arrived == -1 && answered == -1
+        if accepted { return nil }
+        if arrived >= 0, let asArrived { return asArrived }
+        return replyRank ?? -1
+    }
+
+    /// The last inbound policy mismatch, for the agent's rate-limited log line: values only,
+    /// nothing built per packet.
+    public private(set) var lastMismatch: InboundMismatch?
+
+    private func noteMismatch(spi: UInt32, entry: Int?, packet: PacketSelector, decidedBy: Int?, now: Double) {
+        lastMismatch = InboundMismatch(spi: spi, boundRank: entry.map { Int(table[$0].rank) } ?? -1, decidedByRank: decidedBy ?? -1,
+                                       packet: packet, outsideSelectors: decidedBy == nil, at: now, generation: policy.generation)
+    }
+
     // MARK: SAs from IKE
 
-    /// Installs a negotiated pair and sends what waited for it. Throws when the SA parameters
-    /// are unusable (the caller reports it and asks IKE to delete the pair).
-    public func install(_ pair: NegotiatedSAPair, now: Double) throws(ESPError) {
+    /// Installs a negotiated pair, bound to the filter it was negotiated for, and sends what
+    /// waited for it. Held packets the pair does not carry wait on for their own negotiation,
+    /// which is returned when it has yet to be asked for. Throws when the SA parameters are
+    /// unusable (the caller reports it and asks IKE to delete the pair).
+    @discardableResult
+    public func install(_ pair: NegotiatedSAPair, now: Double) throws(ESPError) -> [AcquireRequest] {
+        let decisions = policy.decider.table
+        let rank = pair.filter.flatMap { decisions.rank(of: $0) }
+        // Negotiated for a filter a policy change took away meanwhile: it would carry nothing.
+        if pair.filter != nil && rank == nil { throw .badConfiguration("the filter it was negotiated for is no longer in force") }
         let inbound = try SecurityAssociation(pair.inbound, now: now)
         let outbound = try SecurityAssociation(pair.outbound, now: now)
         sad.add(inbound: inbound)
         table.install(.init(selector: pair.selector, peer: pair.peer.address, local: pair.inbound.destination, outbound: outbound,
-                            inbound: inbound, transform: pair.transform.description, installedAt: now))
-        for held in queue.release(pair.peer.address) {
+                            inbound: inbound, transform: pair.transform.description, installedAt: now, filter: pair.filter,
+                            serves: rank.map { decisions.filters[$0].names }),
+                      table: policy.decider.table, generation: policy.generation)
+        var requests: [AcquireRequest] = []
+        for held in queue.release(pair.peer.address, filter: pair.filter) {
             do { try flushBuffer.load(held) } catch { continue }
             let before = counters.outboundProtected
-            _ = self.outbound(flushBuffer, now: now)
+            if let request = self.outbound(flushBuffer, now: now) { requests.append(request) }
             if counters.outboundProtected > before { counters.queueFlushed += 1 }
         }
+        return requests
     }
 
     /// Removes a pair IKE deleted (peer's Delete, expiry, restart).
@@ -216,7 +283,7 @@ public final class Datapath {
 
     /// Pairs the table in force no longer asks for (`RunningPolicy.pairsNoLongerCovered`).
     public func pairsNoLongerCovered(now: Double) -> [UInt32] {
-        policy.pairsNoLongerCovered(table.entries.map { ($0.selector, $0.peer, $0.inboundSPI) }, now: now)
+        policy.pairsNoLongerCovered(table.entries.map { ($0.selector, $0.peer, $0.filter, $0.inboundSPI) }, now: now)
     }
 
     /// A negotiation with `peer` failed: the held packets are dropped and counted.
@@ -234,7 +301,7 @@ public final class Datapath {
             switch entry.outbound.lifetimeEvent(now: now) {
             case .soft where !entry.rekeyRequested:
                 table[index].rekeyRequested = true
-                rekeys.append(AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer, rekey: true))
+                rekeys.append(AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer, filter: entry.filter, rekey: true))
             case .hard:
                 expired.append(entry.inboundSPI)
             default:
@@ -273,7 +340,7 @@ public final class Datapath {
                             transform: entry.transform, installedAt: entry.installedAt,
                             inbound: entry.inbound.statistics,
                             outbound: entry.outbound.statistics, udpEncapsulated: entry.outbound.parameters.udpEncapsulation != nil,
-                            tunnel: { if case .tunnel = entry.outbound.parameters.mode { true } else { false } }())
+                            tunnel: { if case .tunnel = entry.outbound.parameters.mode { true } else { false } }(), serves: entry.serves)
         }
     }
 
@@ -300,4 +367,21 @@ public struct InstalledSAPair: Sendable {
     public var outbound: IPsecStatistics
     public var udpEncapsulated: Bool
     public var tunnel: Bool
+    /// The rule, filter list and specific filter the pair serves (`show qmsas`); nil for the
+    /// default response rule's pairs.
+    public var serves: FilterNames?
+}
+
+/// An inbound packet that came through an SA its policy does not give it: which SA, the rank
+/// of the filter the SA is bound to, and the rank of the filter that decided the packet (ranks
+/// in the table of `generation`; -1 none).
+public struct InboundMismatch: Sendable {
+    public var spi: UInt32
+    public var boundRank: Int
+    public var decidedByRank: Int
+    public var packet: PacketSelector
+    /// The packet lies outside the SA's negotiated selectors (else: another filter decides it).
+    public var outsideSelectors: Bool
+    public var at: Double
+    public var generation: Int
 }

@@ -132,18 +132,23 @@ struct DynamicPolicy {
     /// The dynamic objects as policy snapshots the filter compiler takes: one per Main Mode
     /// policy, each rule a filter list of one filter (two when inbound and outbound actions
     /// differ: the outbound filter and its mirror, each with its own action).
+    ///
+    /// Every object's ID is derived from what it is (the Main Mode policy's name, the rule's
+    /// key and part), so that recompiling the same dynamic rules gives the same filter
+    /// identities and their SA pairs stay bound (`FilterIdentity`).
     func snapshots() -> [PolicySnapshot] {
         mainModePolicies.compactMap { mm -> PolicySnapshot? in
-            let policy = IPsecPolicy(name: "dynamic: \(mm.name)", assigned: true, isakmp: mm.isakmp)
+            let policy = IPsecPolicy(id: Self.stableID("policy \(mm.name.lowercased())"), name: "dynamic: \(mm.name)", assigned: true, isakmp: mm.isakmp)
             var lists: [FilterList] = [], actions: [FilterAction] = [], compiled: [Policy.Rule] = []
             for (index, rule) in rules.enumerated() where rule.mainModePolicy.caseInsensitiveCompare(mm.name) == .orderedSame {
                 let qm = rule.quickModePolicy.flatMap(quickModePolicy)
+                let ruleName = "\(mm.name.lowercased()) \(rule.key)"
                 func action(_ kind: FilterAction.Action, inbound: Bool) -> FilterAction {
-                    FilterAction(name: "\(qm?.name ?? kind.rawValue) (\(kind.rawValue))", action: kind, quickModePFS: qm?.pfs ?? false,
+                    FilterAction(id: Self.stableID("action \(ruleName) \(kind) \(inbound)"), name: "\(qm?.name ?? kind.rawValue) (\(kind.rawValue))", action: kind, quickModePFS: qm?.pfs ?? false,
                                  inboundPassthrough: inbound, fallbackToClear: qm?.soft ?? false,
                                  securityMethods: kind == .negotiate ? (qm?.securityMethods ?? []) : [])
                 }
-                let filter = Filter(source: rule.key.source, destination: rule.key.destination, protocolSelector: rule.key.protocolSelector,
+                let filter = Filter(id: Self.stableID("filter \(ruleName)"), source: rule.key.source, destination: rule.key.destination, protocolSelector: rule.key.protocolSelector,
                                     sourcePort: rule.key.sourcePort, destinationPort: rule.key.destinationPort, mirrored: rule.key.mirrored)
                 var parts: [(Filter, FilterAction)]
                 if rule.actionInbound == rule.actionOutbound || !rule.key.mirrored {
@@ -160,16 +165,32 @@ struct DynamicPolicy {
                     parts = [(outbound, action(rule.actionOutbound, inbound: false)), (inbound, action(rule.actionInbound, inbound: false))]
                 }
                 for (part, (partFilter, partAction)) in parts.enumerated() {
-                    let list = FilterList(name: "dynamic rule \(index + 1)\(parts.count > 1 ? (part == 0 ? " out" : " in") : "")", filters: [partFilter])
+                    let list = FilterList(id: Self.stableID("list \(ruleName) \(part)"), name: "dynamic rule \(index + 1)\(parts.count > 1 ? (part == 0 ? " out" : " in") : "")", filters: [partFilter])
                     lists.append(list)
                     actions.append(partAction)
-                    compiled.append(Policy.Rule(policyID: policy.id, name: list.name, filterListID: list.id, filterActionID: partAction.id,
+                    compiled.append(Policy.Rule(id: Self.stableID("rule \(ruleName) \(part)"), policyID: policy.id, name: list.name, filterListID: list.id, filterActionID: partAction.id,
                                                 tunnelEndpoint: rule.key.tunnelEndpoint, connectionType: rule.key.connectionType,
                                                 authenticationMethods: rule.authentication))
                 }
             }
             return compiled.isEmpty ? nil : PolicySnapshot(store: "dynamic", policy: policy, rules: compiled, filterLists: lists, filterActions: actions)
         }
+    }
+}
+
+extension DynamicPolicy {
+    /// A UUID that depends only on `text` (two FNV-1a 64-bit hashes with different offsets,
+    /// RFC 4122 version 8 bits set): the same dynamic object gets the same ID on every compile.
+    static func stableID(_ text: String) -> UUID {
+        func fnv(_ offset: UInt64) -> UInt64 {
+            var hash = offset
+            for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            return hash
+        }
+        let high = (fnv(0xCBF2_9CE4_8422_2325) & ~0xF000) | 0x8000, low = (fnv(0x84222325_CBF29CE4) & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        let bytes = (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
 }
 

@@ -19,7 +19,10 @@ import XFRM
 ///     to drop its half);
 ///  2. `synchronize` after every table change: policies added or replaced (XFRM_MSG_UPDPOLICY,
 ///     atomic per selector), then the ones no longer wanted deleted;
-///  3. `install`/`remove`: both SAs of a pair, inbound first;
+///  3. `install`/`remove`: both SAs of a pair, inbound first, with the reqid of the filter the
+///     pair is bound to — each filter binding (a filter and its mirror) has its own reqid
+///     (`reqids(for:)`), in its templates and its SAs, so the kernel sends a filter's traffic
+///     only under that filter's SAs and accepts inbound only what arrived under them;
 ///  4. `handle` the kernel's events: an acquire (a packet met a template with no SA; the
 ///     kernel holds or drops it) becomes an `AcquireRequest` as the userspace datapath would
 ///     build it; a soft expiry of an outbound SA asks for a rekey once; a hard one removes the
@@ -34,7 +37,20 @@ public final class KernelDatapath: DatapathBackend {
     private let kernelStatistics: () -> [String: UInt64]
     /// Ward's policies in the kernel, by the key the kernel identifies them with.
     public private(set) var installedPolicies: [XFRMPolicy.Key: XFRMPolicy] = [:]
-    public private(set) var counters = DatapathCounters()
+    private var ownCounters = DatapathCounters()
+    /// Acquires, and the kernel's inbound policy refusals: a packet that arrived under an SA
+    /// whose reqid is not its policy's template's (another rule's SA) or outside the SA's
+    /// selector (`XfrmInTmplMismatch`, `XfrmInStateMismatch`).
+    public var counters: DatapathCounters {
+        var counters = ownCounters
+        let kernel = kernelStatistics()
+        counters.inboundPolicyMismatch = (kernel["XfrmInTmplMismatch"] ?? 0) + (kernel["XfrmInStateMismatch"] ?? 0)
+        return counters
+    }
+    /// The reqid of each filter binding, by the identities of its members, kept while the
+    /// agent runs so a recompiled table keeps its SAs usable.
+    private var reqidByFilter: [FilterIdentity: UInt32] = [:]
+    private var nextReqid = XFRMPolicyCompiler.reqids.lowerBound + 1
     private var retired = IPsecStatistics()
     /// The previous run's SAs, deleted at start (`adoptPrevious`), for `resumeRequests`.
     private var previousStates: [XFRMStateInfo] = []
@@ -47,6 +63,10 @@ public final class KernelDatapath: DatapathBackend {
         let outbound: SAParameters
         let transform: String
         let installedAt: Double
+        /// The filter the pair serves (nil: the default response rule) and the reqid it carries.
+        let filter: FilterIdentity?
+        let reqid: UInt32
+        let serves: FilterNames?
         var rekeyRequested = false
     }
 
@@ -87,7 +107,7 @@ public final class KernelDatapath: DatapathBackend {
         }
         var deleted = 0
         for message in try channel.query(XFRMState.dump, describing: "dump XFRM states") {
-            guard let state = try? XFRMStateInfo(decoding: message), state.reqid == XFRMPolicyCompiler.reqid else { continue }
+            guard let state = try? XFRMStateInfo(decoding: message), XFRMPolicyCompiler.reqids.contains(state.reqid) else { continue }
             previousStates.append(state)
             try? channel.perform(XFRMState.delete(destination: state.destination, spi: state.spi, securityProtocol: state.securityProtocol),
                                  describing: "delete the previous run's SA spi 0x\(String(state.spi, radix: 16))")
@@ -106,10 +126,10 @@ public final class KernelDatapath: DatapathBackend {
             guard let flow = state.selector else { continue }
             let packet = PacketSelector(source: flow.source.network, destination: flow.destination.network, protocolNumber: flow.protocolNumber,
                                         sourcePort: flow.sourcePort, destinationPort: flow.destinationPort)
-            guard case .negotiate = policy.ruling(packet, direction: .outbound, now: now) else { continue }
+            guard case .negotiate(let rank) = policy.ruling(packet, direction: .outbound, now: now) else { continue }
             let request = AcquireRequest(selector: TrafficSelector(local: flow.source, remote: flow.destination, protocolID: flow.protocolNumber,
                                                                    localPort: flow.sourcePort, remotePort: flow.destinationPort),
-                                         local: state.source, peer: state.destination)
+                                         local: state.source, peer: state.destination, filter: policy.decider.table.filters[rank].identity)
             if !requests.contains(request) { requests.append(request) }
         }
         return requests
@@ -175,11 +195,60 @@ public final class KernelDatapath: DatapathBackend {
         return failures
     }
 
+    // MARK: bindings
+
+    /// Per rank of `table`, the reqid of the filter's binding (0 for filters that do not
+    /// negotiate). A binding keeps the reqid any of its members had before, so the SAs of a
+    /// filter that survives a recompilation stay usable; new bindings get fresh ones.
+    public func reqids(for table: FilterTable) -> [UInt32] {
+        var byClass: [Int32: UInt32] = [:]
+        var members: [Int32: [Int]] = [:]
+        for rank in table.filters.indices where table.bindingClass(rank) >= 0 {
+            let bindingClass = table.bindingClass(rank)
+            members[bindingClass, default: []].append(rank)
+            if byClass[bindingClass] == nil, let known = reqidByFilter[table.filters[rank].identity] { byClass[bindingClass] = known }
+        }
+        var result = [UInt32](repeating: 0, count: table.filters.count)
+        var kept: [FilterIdentity: UInt32] = [:]
+        for entry in entries { if let filter = entry.filter { kept[filter] = entry.reqid } }
+        let used = Set(byClass.values).union(kept.values)
+        for (bindingClass, ranks) in members.sorted(by: { $0.key < $1.key }) {
+            let reqid = byClass[bindingClass] ?? allocateReqid(avoiding: used.union(kept.values))
+            byClass[bindingClass] = reqid
+            for rank in ranks {
+                result[rank] = reqid
+                kept[table.filters[rank].identity] = reqid
+            }
+        }
+        reqidByFilter = kept
+        return result
+    }
+
+    private func allocateReqid(avoiding used: Set<UInt32>) -> UInt32 {
+        let range = XFRMPolicyCompiler.reqids
+        while true {
+            let candidate = nextReqid
+            nextReqid = nextReqid == range.upperBound ? range.lowerBound + 1 : nextReqid + 1
+            if candidate != XFRMPolicyCompiler.reqid && !used.contains(candidate) && !reqidByFilter.values.contains(candidate) { return candidate }
+        }
+    }
+
+    /// The reqid a pair bound to `filter` carries: its binding's in the table in force.
+    private func reqid(for filter: FilterIdentity?) -> UInt32? {
+        guard let filter else { return XFRMPolicyCompiler.reqid }
+        return reqidByFilter[filter]
+    }
+
     // MARK: SAs
 
-    public func install(_ pair: NegotiatedSAPair, now: Double) throws {
-        let inbound = try Self.state(pair.inbound, source: pair.outbound.destination, selector: pair.selector, inbound: true)
-        let outbound = try Self.state(pair.outbound, source: pair.inbound.destination, selector: pair.selector, inbound: false)
+    @discardableResult
+    public func install(_ pair: NegotiatedSAPair, now: Double) throws -> [AcquireRequest] {
+        guard let reqid = reqid(for: pair.filter) else {
+            throw XFRMError(operation: "install SA spi 0x\(String(pair.inbound.spi, radix: 16))", code: 0,
+                            detail: "the filter it was negotiated for is no longer in force")
+        }
+        let inbound = try Self.state(pair.inbound, source: pair.outbound.destination, selector: pair.selector, inbound: true, reqid: reqid)
+        let outbound = try Self.state(pair.outbound, source: pair.inbound.destination, selector: pair.selector, inbound: false, reqid: reqid)
         try channel.perform(inbound.add, describing: "install inbound SA spi 0x\(String(inbound.spi, radix: 16))")
         do {
             try channel.perform(outbound.add, describing: "install outbound SA spi 0x\(String(outbound.spi, radix: 16))")
@@ -188,8 +257,12 @@ public final class KernelDatapath: DatapathBackend {
                                  describing: "delete inbound SA")
             throw error
         }
+        let table = policy.decider.table
+        let serves = pair.filter.flatMap { table.rank(of: $0) }.map { table.filters[$0].names }
         entries.append(Entry(selector: pair.selector, peer: pair.peer.address, local: pair.inbound.destination, inbound: pair.inbound,
-                             outbound: pair.outbound, transform: pair.transform.description, installedAt: now))
+                             outbound: pair.outbound, transform: pair.transform.description, installedAt: now, filter: pair.filter,
+                             reqid: reqid, serves: serves))
+        return []
     }
 
     public func remove(inboundSPI: UInt32) {
@@ -282,8 +355,12 @@ public final class KernelDatapath: DatapathBackend {
     /// The kernel holds (or dropped) the packets; it asks again when its acquire state times out.
     public func negotiationFailed(peer: IPAddress) {}
 
+    /// As on the userspace datapath, and pairs whose binding's reqid changed (their filter now
+    /// shares a binding with another that had its own): the kernel would no longer use them.
     public func pairsNoLongerCovered(now: Double) -> [UInt32] {
-        policy.pairsNoLongerCovered(entries.map { ($0.selector, $0.peer, $0.inbound.spi) }, now: now)
+        let stale = entries.filter { $0.filter != nil && reqid(for: $0.filter) != $0.reqid }.map(\.inbound.spi)
+        let gone = policy.pairsNoLongerCovered(entries.map { ($0.selector, $0.peer, $0.filter, $0.inbound.spi) }, now: now)
+        return gone + stale.filter { !gone.contains($0) }
     }
 
     // MARK: kernel events
@@ -299,7 +376,7 @@ public final class KernelDatapath: DatapathBackend {
                   policy.decider.table.filters[rank].action == .negotiate else { return ([], []) }
             let packet = PacketSelector(source: flow.source.network, destination: flow.destination.network, protocolNumber: flow.protocolNumber,
                                         sourcePort: flow.sourcePort, destinationPort: flow.destinationPort)
-            counters.acquires += 1
+            ownCounters.acquires += 1
             return ([AcquireRequest(for: packet, filter: policy.decider.table.filters[rank], sourceAddress: sourceAddress)], [])
         case .policyExpire(let key, _, let hard):
             if hard { softAssociationExpired(key) }
@@ -316,11 +393,29 @@ public final class KernelDatapath: DatapathBackend {
             guard outbound, !entries[index].rekeyRequested else { return ([], []) }
             entries[index].rekeyRequested = true
             let entry = entries[index]
-            return ([AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer, rekey: true)], [])
+            return ([AcquireRequest(selector: entry.selector, local: entry.local, peer: entry.peer, filter: entry.filter, rekey: true)], [])
         }
     }
 
     // MARK: monitor
+
+    /// The pair the kernel would pick: one with the reqid of the deciding filter's binding,
+    /// towards its peer, whose selector covers the packet (the newest, as the kernel prefers).
+    public func outboundChoice(for packet: PacketSelector, now: Double) -> OutboundSAChoice {
+        let ruling = policy.ruling(packet, direction: .outbound, now: now)
+        guard case .negotiate(let rank) = ruling else { return .notNegotiated(ruling) }
+        let filter = policy.decider.table.filters[rank]
+        let request = AcquireRequest(for: packet, filter: filter, sourceAddress: sourceAddress)
+        let wanted = reqid(for: filter.identity)
+        if let entry = entries.last(where: { entry in
+            entry.reqid == wanted && entry.peer == request.peer
+                && SecurityAssociationTable.covers(entry.selector, local: packet.source, remote: packet.destination, protocolNumber: packet.protocolNumber,
+                                                   localPort: packet.sourcePort, remotePort: packet.destinationPort)
+        }) {
+            return .securityAssociation(outboundSPI: entry.outbound.spi, inboundSPI: entry.inbound.spi, peer: entry.peer, transform: entry.transform)
+        }
+        return .negotiation(request)
+    }
 
     /// Each SA's traffic as the kernel counts it (one GETSA per SA: the monitor asks rarely).
     private func statistics(_ entry: Entry) -> (inbound: IPsecStatistics, outbound: IPsecStatistics) {
@@ -355,7 +450,7 @@ public final class KernelDatapath: DatapathBackend {
             return InstalledSAPair(selector: entry.selector, peer: entry.peer, outboundSPI: entry.outbound.spi, inboundSPI: entry.inbound.spi,
                                    transform: entry.transform, installedAt: entry.installedAt, inbound: inbound, outbound: outbound,
                                    udpEncapsulated: entry.outbound.udpEncapsulation != nil,
-                                   tunnel: { if case .tunnel = entry.outbound.mode { true } else { false } }())
+                                   tunnel: { if case .tunnel = entry.outbound.mode { true } else { false } }(), serves: entry.serves)
         }
     }
 
@@ -377,7 +472,8 @@ public final class KernelDatapath: DatapathBackend {
 
     /// The XFRM form of one SA: outer addresses, mode, the negotiated selector (seen from the
     /// SA's direction), algorithms by their kernel names, lifetimes, NAT-T ports.
-    static func state(_ sa: SAParameters, source: IPAddress, selector: TrafficSelector, inbound: Bool) throws(XFRMError) -> XFRMState {
+    static func state(_ sa: SAParameters, source: IPAddress, selector: TrafficSelector, inbound: Bool,
+                      reqid: UInt32 = XFRMPolicyCompiler.reqid) throws(XFRMError) -> XFRMState {
         var outerSource = source, outerDestination = sa.destination, tunnel = false
         if case .tunnel(let from, let to) = sa.mode {
             outerSource = from
@@ -402,7 +498,7 @@ public final class KernelDatapath: DatapathBackend {
         let lifetime = XFRMLifetime(softBytes: sa.lifetime.softBytes, hardBytes: sa.lifetime.hardBytes,
                                     softSeconds: UInt64(sa.lifetime.softSeconds.rounded(.up)), hardSeconds: UInt64(sa.lifetime.hardSeconds.rounded(.up)))
         return XFRMState(source: outerSource, destination: outerDestination, spi: sa.spi, securityProtocol: sa.securityProtocol.rawValue, tunnel: tunnel,
-                         reqid: XFRMPolicyCompiler.reqid, selector: flow.source.network.isIPv4 == flow.destination.network.isIPv4 ? flow : nil,
+                         reqid: reqid, selector: flow.source.network.isIPv4 == flow.destination.network.isIPv4 ? flow : nil,
                          replayWindow: inbound ? sa.replayWindow : 0, extendedSequenceNumbers: sa.extendedSequenceNumbers,
                          algorithms: algorithms, udpEncapsulation: sa.udpEncapsulation, lifetime: lifetime)
     }

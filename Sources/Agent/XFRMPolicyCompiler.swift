@@ -12,15 +12,20 @@ import XFRM
 ///  - `+ 1000 + 2 × rank + 1`: each specific filter in precedence order, in both directions (a
 ///    packet meets the table as it would in the userspace datapath: one table, looked up
 ///    with the packet's own addresses), plus `forward` for tunnel filters. Permit → `allow`;
-///    block → `block`; negotiate → `allow` with an ESP (or AH) template carrying Ward's reqid —
-///    inbound the template is optional when the action allows inbound passthrough.
+///    block → `block`; negotiate → `allow` with an ESP (or AH) template carrying the reqid of
+///    the filter's binding (`reqids`: one per filter and its mirror, so the kernel uses and
+///    accepts only the SAs negotiated for that filter) — inbound the template is optional
+///    when the action allows inbound passthrough.
 /// `+ 1000 + 2 × rank` is left free for a soft association's clear-text policy (`KernelDatapath`).
 /// Selectors the kernel identifies as the same policy keep the first (most specific) filter.
 public enum XFRMPolicyCompiler {
     public static let band: Range<UInt32> = 2_000_000..<3_000_000
-    /// Every SA and template of Ward's carries this reqid: the agent finds what a previous
-    /// run left by it.
+    /// The reqid of SAs bound to no filter (the default response rule's) and of templates
+    /// compiled without bindings; it lies in `reqids`.
     public static let reqid: UInt32 = 0x5741_5244  // "WARD"
+    /// Every SA and template of Ward's carries a reqid from here ("WA" and 16 bits): the agent
+    /// finds what a previous run left by it. Each filter binding gets its own.
+    public static let reqids: ClosedRange<UInt32> = 0x5741_0000...0x5741_FFFF
     static let filterBase: UInt32 = band.lowerBound + 1000
     /// `XFRMSelector.owner` of soft associations' clear-text policies.
     static let softAssociationOwner: UInt32 = 1
@@ -40,8 +45,10 @@ public enum XFRMPolicyCompiler {
         return Int((priority - filterBase) / 2)
     }
 
+    /// `reqids`: per rank, the reqid of the filter's binding (`KernelDatapath.reqids(for:)`);
+    /// absent, every template carries `reqid`.
     public static func policies(table: FilterTable, exemptions: Exemptions, broadcast: [IPAddress], localAddresses: Set<IPAddress>,
-                                sourceAddress: (IPAddress) -> IPAddress?) -> [XFRMPolicy] {
+                                sourceAddress: (IPAddress) -> IPAddress?, reqids: [UInt32] = []) -> [XFRMPolicy] {
         var policies = exemptionPolicies(exemptions, broadcast: broadcast)
         var seen = Set(policies.map(\.key))
         for (rank, filter) in table.filters.enumerated() {
@@ -53,7 +60,9 @@ public enum XFRMPolicyCompiler {
             for direction in directions {
                 let policy = XFRMPolicy(selector: selector, direction: direction, action: filter.action == .block ? .block : .allow,
                                         priority: priority(forRank: rank),
-                                        templates: filter.action == .negotiate ? [template(filter, direction, table, localAddresses, sourceAddress)] : [])
+                                        templates: filter.action == .negotiate
+                                            ? [template(filter, direction, table, localAddresses, sourceAddress,
+                                                        reqid: rank < reqids.count && reqids[rank] != 0 ? reqids[rank] : reqid)] : [])
                 if seen.insert(policy.key).inserted { policies.append(policy) }
             }
         }
@@ -62,7 +71,7 @@ public enum XFRMPolicyCompiler {
 
     /// The SA a negotiate filter requires: ESP unless every offer of the action is AH only.
     static func template(_ filter: SpecificFilter, _ direction: XFRMDirection, _ table: FilterTable, _ localAddresses: Set<IPAddress>,
-                         _ sourceAddress: (IPAddress) -> IPAddress?) -> XFRMTemplate {
+                         _ sourceAddress: (IPAddress) -> IPAddress?, reqid: UInt32) -> XFRMTemplate {
         let methods = filter.origin.filterAction.securityMethods
         let securityProtocol: UInt8 = !methods.isEmpty && methods.allSatisfy({ $0.esp == nil }) ? 51 : 50
         let optional = direction != .outbound && filter.origin.filterAction.inboundPassthrough

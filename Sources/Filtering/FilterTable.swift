@@ -47,9 +47,12 @@ public final class FilterTable {
     private let v6Groups: [Group]
     /// IPv4 groups, flattened for the hot path (IPv4 is most of the traffic).
     private let v4Index: FlatIndex
+    /// Which SA pairs may carry which filter's traffic (`FilterBinding.swift`).
+    let bindings: FilterBindings
 
     public init(_ filters: [SpecificFilter]) {
         self.filters = filters
+        bindings = FilterBindings(filters)
         matchers = filters.map { filter in
             Matcher(protocolNumber: filter.protocolNumber.map { Int16($0) } ?? -1, sourcePort: filter.sourcePort,
                     destinationPort: filter.destinationPort,
@@ -94,6 +97,37 @@ public final class FilterTable {
             break
         }
         return nil
+    }
+
+    // MARK: SA bindings
+
+    /// The binding class of the filter of `rank`: a negotiate filter and its mirror share one
+    /// (an SA pair of the one carries the other's traffic back); -1 for no filter or a filter
+    /// that permits or blocks. Constant time, for the per-packet checks.
+    @inline(__always)
+    public func bindingClass(_ rank: Int?) -> Int32 {
+        guard let rank else { return -1 }
+        return bindings.classes[rank]
+    }
+
+    /// The rank of the negotiate filter with this identity in this table, if it is still here.
+    public func rank(of identity: FilterIdentity) -> Int? { bindings.rankByIdentity[identity] }
+
+    /// The tunnel endpoint of the filter of `rank` (nil: transport mode), without copying it.
+    @inline(__always)
+    public func tunnelEndpoint(_ rank: Int) -> IPAddress? { bindings.tunnelEndpoints[rank] }
+
+    /// The most specific filter (any action) that contains the whole of a proposed selector:
+    /// its addresses lie within the filter's, and where the filter names a protocol or port the
+    /// proposal names the same (RFC 4301 §4.4.1: a responder's SPD entry must cover what the
+    /// initiator proposes). A proposal that only overlaps a filter is not contained by it.
+    public func filter(containing local: Subnet, _ remote: Subnet, protocolNumber: UInt8, localPort: UInt16, remotePort: UInt16,
+                       interface: InterfaceKind = .lan) -> Int? {
+        filters.indices.first { rank in
+            let filter = filters[rank]
+            if filter.connectionType == .lan && interface == .dialup || filter.connectionType == .dialup && interface == .lan { return false }
+            return filter.contains(local: local, remote: remote, protocolNumber: protocolNumber, localPort: localPort, remotePort: remotePort)
+        }
     }
 
     /// The same answer by scanning every filter: the reference the fast path is tested against.

@@ -1,4 +1,5 @@
 import ESP
+import Filtering
 import Packet
 
 /// A UDP datagram of the engine: the payload exactly as it goes on the wire (on port 4500 it
@@ -24,14 +25,18 @@ public struct NegotiatedSAPair: Sendable {
     public var outbound: SAParameters
     /// What was agreed, for the monitor.
     public var transform: QuickModeTransform
+    /// The specific filter this pair serves (`FilterIdentity`): only that filter's traffic
+    /// may use it. Nil for the default response rule's pairs.
+    public var filter: FilterIdentity?
 
     public init(selector: TrafficSelector, peer: NATDetection.Endpoint, inbound: SAParameters, outbound: SAParameters,
-                transform: QuickModeTransform) {
+                transform: QuickModeTransform, filter: FilterIdentity? = nil) {
         self.selector = selector
         self.peer = peer
         self.inbound = inbound
         self.outbound = outbound
         self.transform = transform
+        self.filter = filter
     }
 }
 

@@ -19,6 +19,7 @@ extension IKEEngine {
         let exchange = QuickModeExchange(role: .initiator, messageID: messageID, iv: try exchangeIV(sa, messageID: messageID),
                                          selector: request.selector, now: now)
         let policy = request.policy
+        exchange.filter = policy.filter
         // RFC 3947 §4: AH authenticates the outer addresses a NAT rewrites; it cannot cross one.
         let usable = policy.offers.filter { !(sa.floated && $0.ipsecProtocol == .ah) }
         guard !usable.isEmpty else {
@@ -130,6 +131,7 @@ extension IKEEngine {
         guard let policy = policy.quickMode(for: selector, peer: sa.remote.address) else {
             return quickModeRefused(sa, "no rule covers \(selector) from \(sa.remote.address)", notify: NotifyType.invalidIDInformation)
         }
+        exchange.filter = policy.filter
         var refusals: [String] = []
         guard let (proposal, transform, chosen) = chooseQuickMode(offer, policy: policy, pfsGroup: policy.pfs(mainModeGroup: sa.chosen?.group),
                                                                   floated: sa.floated, keyExchange: ke, refusals: &refusals) else {
@@ -437,6 +439,7 @@ extension IKEEngine {
             // after a grace period in which a lost message 3 can still be repeated.
             sa.retireAt = now + configuration.negotiationTimeout
         }
-        return .install(NegotiatedSAPair(selector: exchange.selector, peer: sa.remote, inbound: inbound, outbound: outbound, transform: chosen))
+        return .install(NegotiatedSAPair(selector: exchange.selector, peer: sa.remote, inbound: inbound, outbound: outbound, transform: chosen,
+                                         filter: exchange.filter))
     }
 }

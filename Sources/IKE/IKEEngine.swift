@@ -1,3 +1,4 @@
+import Filtering
 import Packet
 import Transforms
 
@@ -103,9 +104,11 @@ public final class IKEEngine {
 
     /// Asks for SAs protecting `selector` with `peer` (a packet matched a negotiate filter with no
     /// SA yet, or an SA reached its soft lifetime). Starts Main Mode if no ISAKMP SA can key it.
-    public func acquire(_ selector: TrafficSelector, local: IPAddress, peer: IPAddress, now: Double) -> [IKEAction] {
+    /// `filter` is the specific filter that asked: its filter action is offered and the pair is
+    /// bound to it.
+    public func acquire(_ selector: TrafficSelector, local: IPAddress, peer: IPAddress, filter: FilterIdentity? = nil, now: Double) -> [IKEAction] {
         counters.totalAcquire += 1
-        guard let quickPolicy = policy.quickMode(for: selector, peer: peer) else {
+        guard let quickPolicy = policy.quickMode(for: selector, peer: peer, filter: filter) else {
             counters.acquireFailures += 1
             return [.event(.negotiationFailed(peer: peer, reason: "no rule negotiates \(selector)"))]
         }

@@ -1,4 +1,5 @@
 import Certificates
+import Filtering
 import Packet
 import Transforms
 
@@ -65,13 +66,17 @@ public struct QuickModePolicy: Sendable {
     /// set, wins.
     public var pfsFromMainMode: Bool
     public var mode: QuickModeEncapsulation
+    /// The specific filter whose rule and filter action this is: the SA pair negotiated under
+    /// it is bound to it (nil: the default response rule, or a test's fixed policy).
+    public var filter: FilterIdentity?
 
     public init(offers: [QuickModeTransform], pfsGroup: DiffieHellmanGroup? = nil, pfsFromMainMode: Bool = false,
-                mode: QuickModeEncapsulation = .transport) {
+                mode: QuickModeEncapsulation = .transport, filter: FilterIdentity? = nil) {
         self.offers = offers
         self.pfsGroup = pfsGroup
         self.pfsFromMainMode = pfsFromMainMode
         self.mode = mode
+        self.filter = filter
     }
 
     /// The PFS group under an ISAKMP SA that negotiated `mainModeGroup`.
@@ -86,7 +91,18 @@ public protocol IKEPolicyProvider {
     /// The Main Mode policy towards `peer`, or nil when no rule negotiates with it (the
     /// responder then answers NO-PROPOSAL-CHOSEN).
     func mainMode(local: IPAddress, peer: IPAddress) -> MainModePolicy?
-    /// The Quick Mode policy for `selector` (this side's view), or nil when no rule covers it;
-    /// a responder falls back to the default response rule here when that rule is active.
+    /// The Quick Mode policy for a peer's proposal `selector` (this side's view): the most
+    /// specific filter that contains it, or nil when none does; a responder falls back to the
+    /// default response rule here when that rule is active.
     func quickMode(for selector: TrafficSelector, peer: IPAddress) -> QuickModePolicy?
+    /// The Quick Mode policy of the filter an acquire came from (`filter`; nil: decide by
+    /// `selector` as a responder would). Nil when that filter no longer negotiates.
+    func quickMode(for selector: TrafficSelector, peer: IPAddress, filter: FilterIdentity?) -> QuickModePolicy?
+}
+
+extension IKEPolicyProvider {
+    /// Providers without filters answer an acquire as they answer a responder.
+    public func quickMode(for selector: TrafficSelector, peer: IPAddress, filter: FilterIdentity?) -> QuickModePolicy? {
+        quickMode(for: selector, peer: peer)
+    }
 }

@@ -1,3 +1,4 @@
+import Filtering
 import Packet
 import Transforms
 
@@ -13,6 +14,8 @@ final class QuickModeExchange {
     var iv: [UInt8]
     /// The traffic, from this side's point of view.
     var selector: TrafficSelector
+    /// The specific filter whose policy keys this exchange; the SA pair is bound to it.
+    var filter: FilterIdentity?
     let createdAt: Double
     /// Initiator: what it offered, by proposal number.
     var offers: [UInt8: QuickModeTransform] = [:]

@@ -18,14 +18,16 @@ public final class RunningPolicyProvider: IKEPolicyProvider {
         self.certificates = certificates
     }
 
-    /// The negotiate filter that decides `selector`, looked up as an outbound packet.
-    func negotiateFilter(_ selector: TrafficSelector) -> SpecificFilter? {
-        let packet = PacketSelector(source: selector.local.network, destination: selector.remote.network, protocolNumber: selector.protocolID,
-                                    sourcePort: selector.localPort, destinationPort: selector.remotePort)
+    /// The rank of the filter that contains the whole of `selector` (most specific first), if it
+    /// negotiates. A proposal that only overlaps a negotiate filter is not answered by it: a
+    /// peer offering 10.77.1.0/24 gets the /24 rule's answer even where a /25 inside it has
+    /// its own, and the /25's traffic is negotiated (and checked) separately.
+    func negotiateFilter(containing selector: TrafficSelector) -> Int? {
         let table = running.decider.table
-        guard let rank = table.lookup(packet) else { return nil }
-        let filter = table.filters[rank]
-        return filter.action == .negotiate ? filter : nil
+        guard let rank = table.filter(containing: selector.local, selector.remote, protocolNumber: selector.protocolID,
+                                      localPort: selector.localPort, remotePort: selector.remotePort),
+              table.filters[rank].action == .negotiate else { return nil }
+        return rank
     }
 
     public func mainMode(local: IPAddress, peer: IPAddress) -> MainModePolicy? {
@@ -45,10 +47,27 @@ public final class RunningPolicyProvider: IKEPolicyProvider {
     }
 
     public func quickMode(for selector: TrafficSelector, peer: IPAddress) -> QuickModePolicy? {
-        if let origin = negotiateFilter(selector)?.origin {
-            return QuickModePolicy(origin.filterAction, tunnel: origin.rule.isTunnel)
+        let table = running.decider.table
+        if let rank = negotiateFilter(containing: selector) {
+            return policy(table.filters[rank])
         }
         guard let fallback = running.defaultResponse?.policy, selector.remote.isHost, selector.remote.network == peer else { return nil }
         return QuickModePolicy(fallback.defaultResponseRule)
+    }
+
+    /// An acquire's filter answers with its own action, even where another filter's SA would
+    /// cover the addresses; a filter no longer in the table (or no longer negotiating) answers
+    /// nothing, so the traffic is not keyed under a rule that no longer governs it.
+    public func quickMode(for selector: TrafficSelector, peer: IPAddress, filter: FilterIdentity?) -> QuickModePolicy? {
+        guard let filter else { return quickMode(for: selector, peer: peer) }
+        let table = running.decider.table
+        guard let rank = table.rank(of: filter) else { return nil }
+        return policy(table.filters[rank])
+    }
+
+    private func policy(_ filter: SpecificFilter) -> QuickModePolicy {
+        var policy = QuickModePolicy(filter.origin.filterAction, tunnel: filter.origin.rule.isTunnel)
+        policy.filter = filter.identity
+        return policy
     }
 }

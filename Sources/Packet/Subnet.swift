@@ -42,6 +42,11 @@ public struct Subnet: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether every address of `other` lies inside this subnet (always false across families).
+    public func contains(_ other: Subnet) -> Bool {
+        other.prefixLength >= prefixLength && contains(other.network)
+    }
+
     /// The IPv4 netmask (`255.255.255.0` for /24); nil for IPv6.
     public var ipv4Mask: IPv4Address? {
         guard network.isIPv4 else { return nil }

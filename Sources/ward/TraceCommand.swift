@@ -68,8 +68,28 @@ enum TraceCommand {
         do { filters = try FilterCompiler.compile(snapshots, addresses: machine) } catch { throw NetshError(error.message) }
         var decider = PolicyDecider(table: FilterTable(filters), broadcast: machine.broadcastAddresses)
         let explanation = decider.explain(packet, direction: direction, interface: interface, protected: protected)
+        var lines = explanation.lines
+        if direction == .outbound, explanation.decision.verdict == .negotiate {
+            let at = lines.firstIndex(of: "Nearest other filters:") ?? lines.endIndex
+            lines.insert("SA now      : " + agentChoice(packet), at: at)
+        }
         let header = snapshots.isEmpty ? ["Policies    : none assigned (persistent and local stores)"]
             : ["Policies    : " + snapshots.map { "\($0.policy.name) (\($0.store))" }.joined(separator: ", ") + " — \(filters.count) specific filters"]
-        return CommandOutput((header + explanation.lines).joined(separator: "\n"))
+        return CommandOutput((header + lines).joined(separator: "\n"))
+    }
+
+    /// Which SA the running agent would send the packet under (its own table: the same stores,
+    /// plus its dynamic rules), or why that cannot be said.
+    static func agentChoice(_ packet: PacketSelector) -> String {
+        let request = ControlRequest(command: "trace sa", arguments: [
+            "srcaddr": "\(packet.source)", "dstaddr": "\(packet.destination)", "protocol": "\(packet.protocolNumber)",
+            "srcport": "\(packet.sourcePort)", "dstport": "\(packet.destinationPort)",
+        ])
+        let answer: String
+        do throws(SocketError) { answer = try UnixControlSocket.exchange(path: DynamicCommands.socketPath, request: request.encoded) } catch {
+            return "unknown: the agent (wardd) is not reachable at \(DynamicCommands.socketPath) (\(error.reason))"
+        }
+        let response = ControlResponse.decode(answer)
+        return response.status == 0 ? response.output : "unknown: \(response.output)"
     }
 }

@@ -72,8 +72,9 @@ func ipv4(_ source: IPAddress, _ destination: IPAddress, protocolNumber: UInt8, 
 
 /// A transport-mode AES-CBC/HMAC-SHA1 SA pair between `me` and `peer`, as IKE would hand it
 /// over (`mirror`: the peer's view of the same pair, to build and read the other side's ESP).
+/// `filter`: the specific filter the pair is bound to (nil: the default response rule's).
 func saPair(inboundSPI: UInt32 = 0x1000, outboundSPI: UInt32 = 0x2000, lifetime: Lifetime = .unlimited,
-            selector: TrafficSelector = .hosts(me, peer)) -> (ours: NegotiatedSAPair, theirs: NegotiatedSAPair) {
+            selector: TrafficSelector = .hosts(me, peer), filter: FilterIdentity? = nil) -> (ours: NegotiatedSAPair, theirs: NegotiatedSAPair) {
     func parameters(_ spi: UInt32, to destination: IPAddress, seed: UInt8) -> SAParameters {
         SAParameters(spi: spi, destination: destination, encryption: .aesCBC(keyBits: 128),
                      encryptionKey: (0..<16).map { $0 &+ seed }, integrity: .hmacSHA1_96, integrityKey: (0..<20).map { $0 &* 3 &+ seed },
@@ -81,8 +82,19 @@ func saPair(inboundSPI: UInt32 = 0x1000, outboundSPI: UInt32 = 0x2000, lifetime:
     }
     let transform = QuickModeTransform(ipsecProtocol: .esp, cipher: .aesCBC(keyBits: 128), integrity: .hmacSHA1_96, encapsulation: .transport)
     let inbound = parameters(inboundSPI, to: me, seed: 1), outbound = parameters(outboundSPI, to: peer, seed: 2)
-    return (NegotiatedSAPair(selector: selector, peer: .init(peer, 500), inbound: inbound, outbound: outbound, transform: transform),
+    return (NegotiatedSAPair(selector: selector, peer: .init(peer, 500), inbound: inbound, outbound: outbound, transform: transform, filter: filter),
             NegotiatedSAPair(selector: selector.reversed, peer: .init(me, 500), inbound: outbound, outbound: inbound, transform: transform))
+}
+
+extension RunningPolicy {
+    /// The identity of the negotiate filter that contains `selector`, as IKE binds a pair.
+    func filterIdentity(for selector: TrafficSelector) -> FilterIdentity? {
+        let table = decider.table
+        guard let rank = table.filter(containing: selector.local, selector.remote, protocolNumber: selector.protocolID,
+                                      localPort: selector.localPort, remotePort: selector.remotePort),
+              table.filters[rank].action == .negotiate else { return nil }
+        return table.filters[rank].identity
+    }
 }
 
 /// A fixed IV source: tests need no randomness to check a round trip.

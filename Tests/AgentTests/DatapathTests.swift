@@ -16,6 +16,9 @@ final class DatapathTests: XCTestCase {
         datapath = Datapath(policy: try labPolicy(), sink: sink, ivSource: CountingIVSource())
     }
 
+    /// The lab rule's filter for `me → peer`, which the tests' pairs serve.
+    var labFilter: FilterIdentity? { datapath.policy.filterIdentity(for: .hosts(me, peer)) }
+
     func testPermittedAndUnruledTrafficLeavesAsItIs() {
         let web = ipv4(me, peer, protocolNumber: 6, sourcePort: 50000, destinationPort: 8080)
         let unruled = ipv4(me, outsider, protocolNumber: 1)
@@ -29,12 +32,13 @@ final class DatapathTests: XCTestCase {
     func testNegotiatedTrafficWaitsForIKEThenLeavesAsESP() throws {
         let first = ipv4(me, peer, protocolNumber: 1), second = ipv4(me, peer, protocolNumber: 17)
         let request = try XCTUnwrap(datapath.send(first), "the first packet asks for an SA")
-        XCTAssertEqual(request, AcquireRequest(selector: .hosts(me, peer), local: me, peer: peer))
+        XCTAssertNotNil(labFilter)
+        XCTAssertEqual(request, AcquireRequest(selector: .hosts(me, peer), local: me, peer: peer, filter: labFilter))
         XCTAssertNil(datapath.send(second), "one acquire per peer while IKE runs")
         XCTAssertTrue(sink.transmitted.isEmpty, "nothing leaves in the clear")
         XCTAssertEqual(datapath.counters.queued, 2)
 
-        let pair = saPair()
+        let pair = saPair(filter: labFilter)
         try datapath.install(pair.ours, now: 1)
         XCTAssertEqual(sink.transmitted.count, 2, "held packets flushed under the new SA")
         XCTAssertEqual(datapath.counters.queueFlushed, 2)
@@ -88,7 +92,7 @@ final class DatapathTests: XCTestCase {
     }
 
     func testInboundESPIsCheckedAgainstItsSAAndPolicyThenDelivered() throws {
-        let pair = saPair()
+        let pair = saPair(filter: labFilter)
         try datapath.install(pair.ours, now: 0)
         let echo = ipv4(peer, me, protocolNumber: 1)
         let esp = try fromPeer(echo, pair: pair.theirs)
@@ -112,7 +116,7 @@ final class DatapathTests: XCTestCase {
     }
 
     func testTotalsCountEachPacketOnceAndOutliveRemovedPairs() throws {
-        let pair = saPair()
+        let pair = saPair(filter: labFilter)
         try datapath.install(pair.ours, now: 0)
         datapath.receiveProtected(try fromPeer(ipv4(peer, me, protocolNumber: 1), pair: pair.theirs))
         _ = datapath.send(ipv4(me, peer, protocolNumber: 1))
@@ -146,18 +150,18 @@ final class DatapathTests: XCTestCase {
     }
 
     func testTheHoldQueueIsBounded() {
-        datapath.queue.perPeerLimit = 3
+        datapath.queue.perNegotiationLimit = 3
         for _ in 0..<10 { _ = datapath.send(ipv4(me, peer, protocolNumber: 1)) }
         XCTAssertEqual(datapath.queue.total, 3)
         XCTAssertEqual(datapath.counters.queueDropped, 7, "oldest dropped first, counted")
     }
 
     func testSoftLifetimeAsksForOneRekeyAndHardLifetimeRemovesThePair() throws {
-        let pair = saPair(lifetime: Lifetime(softSeconds: 90, hardSeconds: 100))
+        let pair = saPair(lifetime: Lifetime(softSeconds: 90, hardSeconds: 100), filter: labFilter)
         try datapath.install(pair.ours, now: 0)
         XCTAssertTrue(datapath.tick(now: 50).rekeys.isEmpty)
         let soft = datapath.tick(now: 91)
-        XCTAssertEqual(soft.rekeys, [AcquireRequest(selector: .hosts(me, peer), local: me, peer: peer, rekey: true)])
+        XCTAssertEqual(soft.rekeys, [AcquireRequest(selector: .hosts(me, peer), local: me, peer: peer, filter: labFilter, rekey: true)])
         XCTAssertTrue(datapath.tick(now: 95).rekeys.isEmpty, "asked once")
         XCTAssertEqual(datapath.tick(now: 100).expired, [0x1000])
         XCTAssertTrue(datapath.securityAssociations.isEmpty)
@@ -165,8 +169,8 @@ final class DatapathTests: XCTestCase {
     }
 
     func testTheNewestSAPairCarriesOutboundTrafficAfterARekey() throws {
-        try datapath.install(saPair(inboundSPI: 0x1000, outboundSPI: 0x2000).ours, now: 0)
-        try datapath.install(saPair(inboundSPI: 0x1001, outboundSPI: 0x2001).ours, now: 5)
+        try datapath.install(saPair(inboundSPI: 0x1000, outboundSPI: 0x2000, filter: labFilter).ours, now: 0)
+        try datapath.install(saPair(inboundSPI: 0x1001, outboundSPI: 0x2001, filter: labFilter).ours, now: 5)
         _ = datapath.send(ipv4(me, peer, protocolNumber: 1), now: 6)
         let spi = sink.transmitted.last.map { UInt32($0.packet[20]) << 24 | UInt32($0.packet[21]) << 16 | UInt32($0.packet[22]) << 8 | UInt32($0.packet[23]) }
         XCTAssertEqual(spi, 0x2001)
@@ -176,7 +180,7 @@ final class DatapathTests: XCTestCase {
     }
 
     func testAPolicyChangeThatPermitsOrBlocksTheTrafficRetiresItsSAs() throws {
-        try datapath.install(saPair().ours, now: 0)
+        try datapath.install(saPair(filter: labFilter).ours, now: 0)
         XCTAssertEqual(datapath.pairsNoLongerCovered(now: 1), [], "still negotiated")
         let policy = IPsecPolicy(name: "Open", assigned: true)
         let lab = FilterList(name: "Lab", filters: [Filter(source: .me, destination: .subnet(Subnet("10.77.1.0/24")!))])
@@ -187,7 +191,9 @@ final class DatapathTests: XCTestCase {
                                    addresses: StaticAddressProvider(local: [me]))
         XCTAssertEqual(datapath.pairsNoLongerCovered(now: 1), [0x1000])
         try datapath.policy.update([], addresses: StaticAddressProvider(local: [me]))
-        XCTAssertEqual(datapath.pairsNoLongerCovered(now: 1), [], "no filter at all: the default response rule may own it")
+        XCTAssertEqual(datapath.pairsNoLongerCovered(now: 1), [0x1000], "its filter went away")
+        try datapath.install(saPair(inboundSPI: 0x1001, outboundSPI: 0x2001).ours, now: 2)
+        XCTAssertEqual(datapath.pairsNoLongerCovered(now: 2), [0x1000], "no filter at all: the default response rule's pair stays")
     }
 
     func testTunnelRulesNegotiateTheirSubnetsWithTheEndpoint() throws {
@@ -202,7 +208,7 @@ final class DatapathTests: XCTestCase {
         datapath = Datapath(policy: running, sink: sink, sourceAddress: { $0 == address("10.77.0.2") ? address("10.77.0.1") : nil })
         let request = datapath.send(ipv4(me, outsider, protocolNumber: 1))
         XCTAssertEqual(request, AcquireRequest(selector: TrafficSelector(local: Subnet("10.77.1.0/24")!, remote: Subnet("10.77.2.0/24")!),
-                                               local: address("10.77.0.1"), peer: address("10.77.0.2")),
+                                               local: address("10.77.0.1"), peer: address("10.77.0.2"), filter: running.decider.table.filters[0].identity),
                        "IKE speaks from the address that routes to the endpoint, not the inner source")
     }
 }

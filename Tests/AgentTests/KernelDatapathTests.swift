@@ -99,7 +99,7 @@ final class KernelDatapathTests: XCTestCase {
         // What the previous run's outbound SA carried is renegotiated (once), so traffic this
         // host only receives comes back too.
         XCTAssertEqual(kernel.resumeRequests(localAddresses: [me], now: 0),
-                       [AcquireRequest(selector: .hosts(me, peer), local: me, peer: peer)])
+                       [AcquireRequest(selector: .hosts(me, peer), local: me, peer: peer, filter: kernel.policy.filterIdentity(for: .hosts(me, peer)))])
         XCTAssertTrue(kernel.resumeRequests(localAddresses: [me], now: 0).isEmpty)
         channel.performed.removeAll()
         XCTAssertEqual(try kernel.synchronize(previous).changed, 0, "the same table replaces nothing: no window")
@@ -136,7 +136,8 @@ final class KernelDatapathTests: XCTestCase {
         guard case .negotiate(let rank) = policy.ruling(packet, direction: .outbound) else { return XCTFail("the lab negotiates") }
         let priority = XFRMPolicyCompiler.priority(forRank: rank)
         let (acquires, _) = kernel.handle(.acquire(flow: flow, templateDestination: peer, policyPriority: priority), now: 0)
-        XCTAssertEqual(acquires, [AcquireRequest(selector: Datapath.selector(for: packet, filter: policy.decider.table.filters[rank]), local: me, peer: peer)])
+        XCTAssertEqual(acquires, [AcquireRequest(selector: Datapath.selector(for: packet, filter: policy.decider.table.filters[rank]), local: me, peer: peer,
+                                                 filter: policy.decider.table.filters[rank].identity)])
         // A priority that is not a negotiate filter's asks for nothing.
         XCTAssertTrue(kernel.handle(.acquire(flow: flow, templateDestination: peer, policyPriority: 7), now: 0).acquires.isEmpty)
         let (pair, _) = saPair()
