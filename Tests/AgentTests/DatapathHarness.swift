@@ -97,6 +97,17 @@ extension RunningPolicy {
     }
 }
 
+/// The ESP packet the other side sends for `inner` under the outbound SA of `pair` (its view),
+/// with the sequence number `sequence` when given.
+func protected(_ inner: [UInt8], under pair: NegotiatedSAPair, sequence: UInt64 = 0) throws -> [UInt8] {
+    let outbound = try SecurityAssociation(pair.outbound, now: 0)
+    if sequence > 0 { outbound.testingSetSequence(sequence) }
+    let buffer = PacketBuffer()
+    try buffer.load(inner)
+    try outbound.encapsulate(buffer, now: 0, ivSource: CountingIVSource())
+    return buffer.array
+}
+
 /// A fixed IV source: tests need no randomness to check a round trip.
 final class CountingIVSource: IVSource {
     var counter: UInt8 = 0

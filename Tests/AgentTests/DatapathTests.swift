@@ -83,12 +83,7 @@ final class DatapathTests: XCTestCase {
 
     /// Builds the ESP packet the peer would send us for `inner`.
     func fromPeer(_ inner: [UInt8], pair: NegotiatedSAPair, sequence: UInt64 = 0) throws -> [UInt8] {
-        let outbound = try SecurityAssociation(pair.outbound, now: 0)
-        if sequence > 0 { outbound.testingSetSequence(sequence) }
-        let buffer = PacketBuffer()
-        try buffer.load(inner)
-        try outbound.encapsulate(buffer, now: 0, ivSource: CountingIVSource())
-        return buffer.array
+        try protected(inner, under: pair, sequence: sequence)
     }
 
     func testInboundESPIsCheckedAgainstItsSAAndPolicyThenDelivered() throws {

@@ -3,6 +3,7 @@ import Filtering
 import IKE
 import Packet
 import Policy
+import TestSupport
 import XCTest
 @testable import Agent
 @testable import XFRM
@@ -208,5 +209,65 @@ final class KernelDatapathTests: XCTestCase {
         XCTAssertNil(kernel.softAssociations[peer])
         XCTAssertEqual(channel.types(), [.deletePolicy], "the other direction's policy goes too")
         XCTAssertFalse(running.decider.softAssociations.pendingPeers.contains(peer))
+    }
+
+    func testEachFilterBindingHasItsOwnReqidInItsTemplatesAndItsSAs() throws {
+        let gatewayA = address("10.77.0.1"), gatewayB = address("10.77.0.2")
+        let snapshot = try BranchOfficePolicy.snapshot(me: gatewayA, gateway: gatewayB, local: "10.77.1", remote: "10.77.2")
+        let running = RunningPolicy()
+        try running.update([snapshot], addresses: StaticAddressProvider(local: [gatewayA]))
+        let channel = RecordingXFRMChannel()
+        let kernel = KernelDatapath(policy: running, channel: channel, sourceAddress: { _ in gatewayA })
+        let table = running.decider.table
+        func rank(_ rule: String) throws -> Int { try XCTUnwrap(table.filters.firstIndex { $0.origin.rule.name == rule }) }
+        let reqids = kernel.reqids(for: table)
+        XCTAssertEqual(reqids[try rank("broad out")], reqids[try rank("broad in")], "a tunnel's two rules are one binding")
+        XCTAssertEqual(reqids[try rank("specific out")], reqids[try rank("specific in")])
+        XCTAssertNotEqual(reqids[try rank("broad out")], reqids[try rank("specific out")], "nested rules never share SAs")
+        XCTAssertTrue(reqids.allSatisfy { XFRMPolicyCompiler.reqids.contains($0) && $0 != XFRMPolicyCompiler.reqid })
+        let specificReqid = reqids[try rank("specific out")], broadReqid = reqids[try rank("broad out")]
+
+        let policies = XFRMPolicyCompiler.policies(table: table, exemptions: running.decider.exemptions, broadcast: [], localAddresses: [gatewayA],
+                                                   sourceAddress: { _ in gatewayA }, reqids: reqids)
+        func templateReqids(_ source: String, _ destination: String, _ direction: XFRMDirection) -> [UInt32] {
+            policies.filter { $0.selector.source == Subnet(source)! && $0.selector.destination == Subnet(destination)! && $0.direction == direction }
+                .flatMap(\.templates).map(\.reqid)
+        }
+        XCTAssertEqual(templateReqids("10.77.1.128/25", "10.77.2.128/25", .outbound), [specificReqid])
+        XCTAssertEqual(templateReqids("10.77.2.128/25", "10.77.1.128/25", .inbound), [specificReqid],
+                       "inbound /25 traffic must arrive under the specific rule's SA")
+        XCTAssertEqual(templateReqids("10.77.2.0/24", "10.77.1.0/24", .inbound), [broadReqid])
+
+        let specific = TrafficSelector(local: Subnet("10.77.1.128/25")!, remote: Subnet("10.77.2.128/25")!)
+        var (pair, _) = saPair(inboundSPI: 0x1200, outboundSPI: 0x2200, selector: specific, filter: table.filters[try rank("specific out")].identity)
+        pair.peer = .init(gatewayB, 500)
+        try kernel.install(pair, now: 0)
+        let states = try channel.performed.filter { $0.type == .newSA }.map { body in
+            try XFRMStateInfo(decoding: try XCTUnwrap(try NetlinkMessage.split(XFRMRequest(.newSA, flags: [], fixed: body.body).encoded(sequence: 1)).first))
+        }
+        XCTAssertEqual(states.map(\.reqid), [specificReqid, specificReqid], "both SAs carry the binding's reqid")
+        XCTAssertEqual(kernel.securityAssociations.first?.serves?.rule, "specific out")
+
+        // trace: the specific rule's packet would use its SA; the broad rule's would negotiate.
+        let specificPacket = PacketSelector(source: address("10.77.1.200"), destination: address("10.77.2.200"), protocolNumber: 1)
+        guard case .securityAssociation(let spi, _, _, _) = kernel.outboundChoice(for: specificPacket, now: 0) else { return XCTFail("the /25 SA") }
+        XCTAssertEqual(spi, 0x2200)
+        let broadPacket = PacketSelector(source: address("10.77.1.5"), destination: address("10.77.2.5"), protocolNumber: 1)
+        guard case .negotiation(let request) = kernel.outboundChoice(for: broadPacket, now: 0) else { return XCTFail("no /24 SA yet") }
+        XCTAssertEqual(request.filter, table.filters[try rank("broad out")].identity)
+
+        // The same policy compiled again keeps the reqids (the SA stays usable); an edited
+        // action gets a new one and its old pair is retired.
+        try running.update([snapshot], addresses: StaticAddressProvider(local: [gatewayA]))
+        XCTAssertEqual(kernel.reqids(for: running.decider.table), reqids)
+        XCTAssertEqual(kernel.pairsNoLongerCovered(now: 1), [])
+        var edited = snapshot
+        let key = try XCTUnwrap(edited.filterActions.first { $0.value.name == "Specific" }?.key)
+        edited.filterActions[key]?.securityMethods = try QuickModeSecurityMethod.parseList("ESP[AES128,SHA1]")
+        try running.update([edited], addresses: StaticAddressProvider(local: [gatewayA]))
+        let next = kernel.reqids(for: running.decider.table)
+        XCTAssertNotEqual(next[try rank("specific out")], specificReqid)
+        XCTAssertEqual(next[try rank("broad out")], broadReqid)
+        XCTAssertEqual(kernel.pairsNoLongerCovered(now: 2), [0x1200])
     }
 }
