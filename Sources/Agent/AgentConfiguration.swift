@@ -22,6 +22,8 @@ public struct AgentConfiguration: Sendable {
     public var datapath = DatapathKind.userspace
     /// Log every packet decision (noisy; `ipsecdiagnostics` raises it too).
     public var verbose = false
+    /// Interop test oracles only: where to write every installed SA's keys (`OracleKeyLog`).
+    public var oracleKeyLog: String?
 
     public init() {}
 }

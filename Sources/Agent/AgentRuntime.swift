@@ -369,6 +369,7 @@ public final class AgentRuntime: PacketSink {
             case .install(let pair):
                 do {
                     let waiting = try backend.install(pair, now: now)
+                    if let path = configuration.oracleKeyLog { OracleKeyLog(path: path).record(pair) }
                     policy.peerAnswered(pair.peer.address)
                     backend.peerAnswered(pair.peer.address)
                     log(.notice, "quick mode SA installed", ["peer": pair.peer.address, "selector": pair.selector, "transform": pair.transform,

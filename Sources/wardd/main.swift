@@ -34,6 +34,8 @@ struct Wardd: ParsableCommand {
     var foreground = false
     @Flag(help: "Log debug detail.")
     var verbose = false
+    @Option(help: ArgumentHelp("Interop test oracles only: write every installed SA's keys to this file (tshark's esp_sa form).", visibility: .hidden))
+    var oracleKeylog: String?
 
     func run() throws {
         umask(0o077)
@@ -48,6 +50,7 @@ struct Wardd: ParsableCommand {
         }
         configuration.datapath = kind
         configuration.interfaces = interfaces.map { $0.split(separator: ",").map(String.init) }
+        configuration.oracleKeyLog = oracleKeylog
         if let steering {
             guard let mechanism = PacketSteering.Mechanism(rawValue: steering.lowercased()) else {
                 throw ValidationError("--steering: '\(steering)' is not nftables or tc")
@@ -55,6 +58,7 @@ struct Wardd: ParsableCommand {
             configuration.steering.mechanism = mechanism
         }
         let log = Log(minimum: verbose ? .debug : .info)
+        if let oracleKeylog { log(.warning, "SA keys are written for test oracles: never run so in production", ["oracle_keylog": oracleKeylog]) }
         if boot {
             // A stored value that does not parse must not leave the host unfiltered: the
             // default mode (stateful, no exemptions) goes in force, and the exit status says so.

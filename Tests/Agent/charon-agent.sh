@@ -49,17 +49,6 @@ mkdir -p "$OUT"; chmod 755 "$(dirname "$OUT")" "$OUT"
 . "$here/lib.sh"
 wardd_pid= charon_pid= capture_pids=()
 
-# stop PID...: SIGTERM, up to 5 s for an orderly exit, then SIGKILL.
-stop() {
-  local pid
-  for pid in "$@"; do kill "$pid" 2>/dev/null; done
-  for pid in "$@"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-}
-
 cleanup() {
   stop $wardd_pid $charon_pid "${capture_pids[@]}"
   wardd_pid= charon_pid= capture_pids=()
@@ -263,7 +252,6 @@ swanctl_c() { SWANCTL_DIR=$OUT/charon/swanctl timeout 30 swanctl "$@" --uri "uni
 dyn() { WARD_SOCKET="$OUT/ward.sock" nsx $W timeout 10 "$bin/ward" ipsec dynamic "$@"; }
 
 # counter "Label": a value from `show stats`; saved FILE "Label": the same from a saved output.
-label_value() { awk -F': ' -v label="$1" '{ sub(/ +$/, "", $1) } $1 == label { print $2; exit }'; }
 counter() { dyn show stats | label_value "$1"; }
 saved() { label_value "$2" < "$1"; }
 

@@ -45,16 +45,6 @@ mkdir -p "$OUT"
 wardd_pid= charon_pid= peer_pid= capture_pid=
 for module in tun sch_ingress cls_u32 act_mirred esp4 xfrm_user ah4 xfrm4_tunnel; do modprobe "$module" 2>/dev/null; done
 
-stop() {
-  local pid
-  for pid in "$@"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
-  for pid in "$@"; do
-    [ -n "$pid" ] || continue
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  done
-}
-
 cleanup() {
   stop "$wardd_pid" "$charon_pid" "$peer_pid" "$capture_pid"; wardd_pid= charon_pid= peer_pid= capture_pid=
   remove_namespaces $W $C

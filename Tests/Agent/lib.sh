@@ -13,6 +13,21 @@ has() { local text; text=$(cat); grep -q -- "$1" <<<"$text"; }
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# stop PID...: SIGTERM, up to 5 s for an orderly exit, then SIGKILL (empty PIDs are skipped).
+stop() {
+  local pid
+  for pid in "$@"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
+  for pid in "$@"; do
+    [ -n "$pid" ] || continue
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+}
+
+# label_value "Label": the value of a `Label : value` line of netsh-style output (show stats).
+label_value() { awk -F': ' -v label="$1" '{ sub(/ +$/, "", $1) } $1 == label { print $2; exit }'; }
+
 # two_hosts NS_A IF_A ADDR_A NS_B IF_B ADDR_B: two namespaces with loopback up, joined by a
 # veth pair whose ends carry the given addresses (CIDR).
 two_hosts() {

@@ -38,6 +38,18 @@ final class AgentInteropTests: XCTestCase {
         try run("charon-agent.sh", ["ward-initiates", "charon-initiates", "nat"], expectedPasses: 55)
     }
 
+    /// Every SA carries only its own rule's traffic (Tests/Agent/binding-agents.sh): a broad
+    /// tunnel rule and a more specific one inside it, towards one gateway, in both orders,
+    /// against charon's two children and a second wardd; tshark decrypts the captures with the
+    /// agent's keys and every packet's SPI serves the rule `ward ipsec trace` names; charon's
+    /// traffic for the specific rule under the broad SA is refused, counted and logged.
+    func testEachRuleTravelsUnderItsOwnSAAgainstStrongSwanAndWard() throws {
+        for tool in ["/usr/lib/ipsec/charon", "/usr/sbin/swanctl"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw XCTSkip("the SA binding test needs \(tool) (scripts/setup.sh installs it)")
+        }
+        try run("binding-agents.sh", expectedPasses: 34)
+    }
+
     /// `wardd` and charon authenticating with certificates strongSwan's `pki` made: RSA with
     /// either side initiating, and ECDSA P-256; each side names how the other proved itself.
     func testWardAgentAndStrongSwanAuthenticateWithCertificates() throws {
