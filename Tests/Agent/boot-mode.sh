@@ -134,7 +134,7 @@ grep -q 'policies="Persistent (persistent)".*persistent policy in force.*policie
 echo "== kernel SPD on this host"
 spd() { nsx $H ip xfrm policy; }
 before=$(spd | grep -c "^src")
-spd | grep -A3 "src 10.77.0.1/32 dst 10.77.0.2/32" | has "proto esp reqid 1463898692 mode transport" \
+spd | grep -A3 "src 10.77.0.1/32 dst 10.77.0.2/32" | ward_template transport \
   && pass "kernel: H→N negotiates (an ESP template with Ward's reqid)" || fail "kernel: negotiate policy" "$(spd | head -20)"
 spd | grep -A1 "proto tcp sport 23" | has "action block" && pass "kernel: telnet from H is an XFRM block policy" || fail "kernel: block policy" "$(spd | grep -A1 'sport 23')"
 spd | has "proto udp sport 500" && pass "kernel: IKE is exempt ahead of the filters" || fail "kernel: IKE exemption" "no UDP 500 policy"

@@ -24,6 +24,9 @@
 #   cert-kernel                               the kernel datapath ↔ charon (kernel ESP), both
 #                                             authenticating with ECDSA P-256 certificates made
 #                                             by strongSwan's pki (Ward's from its store)
+#   ports-kernel                              the kernel datapath, transport mode, two rules that
+#                                             differ only by port, against charon's two children:
+#                                             each rule's own reqid, SA and methods (tshark oracle)
 #   receive-kernel                            the same with the stream charon → Ward (2 kills):
 #                                             the restarted kernel-datapath agent renegotiates
 #                                             what its previous run carried, so a host that only
@@ -35,7 +38,7 @@
 set -uo pipefail
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")" && pwd)
-cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace receive-kernel soft-kernel tunnel-kernel cert-kernel)
+cases=("$@"); [ ${#cases[@]} -eq 0 ] && cases=(ward-initiates charon-initiates kernel-ward-initiates kernel-charon-initiates kernel-userspace leak-kernel leak-userspace receive-kernel soft-kernel tunnel-kernel cert-kernel ports-kernel)
 P=wk$$
 W=${P}w C=${P}c
 OUT=${LAB_KERNEL_AGENT_OUT:-${WARD_KERNEL_AGENT_OUT:-/tmp/ward-kernel-agent}}/$P
@@ -77,7 +80,7 @@ POLICY
 # start_wardd DATAPATH: Ward's agent in W (again after a kill: same store, same socket).
 start_wardd() {
   ip netns exec $W "$bin/wardd" --foreground --datapath "$1" --store "$OUT/ward.db" --socket "$OUT/ward.sock" --config "$OUT/ward.json" \
-    --certificates "$OUT/certs" >> "$OUT/wardd.log" 2>&1 &
+    --certificates "$OUT/certs" ${WARD_EXTRA:-} >> "$OUT/wardd.log" 2>&1 &
   wardd_pid=$!
   for _ in $(seq 100); do dyn show config > /dev/null 2>&1 && return 0; sleep 0.1; done
   return 1
@@ -116,10 +119,10 @@ connections { ward { version = 1
   proposals = ${CHARON_PROPOSALS:-aes128-sha1-modp2048}
   local { $local_auth }
   remote { $remote_auth }
-  children { tr { mode = ${CHARON_MODE:-transport}
+  children { ${CHARON_CHILDREN:-tr { mode = ${CHARON_MODE:-transport}
     esp_proposals = aes128-sha1${CHARON_CHILD_EXTRA:+
     $CHARON_CHILD_EXTRA}${CHARON_TS:+
-    $CHARON_TS} } } } }
+    $CHARON_TS} \}} } } }
 secrets { ike { id-w = 10.77.0.1
   id-c = 10.77.0.2
   secret = "$PSK" } }
@@ -163,7 +166,7 @@ setup() {
       && pass "$1: wardd runs on the kernel's XFRM (log, show config)" || fail "$1: kernel datapath" "$(tail -2 "$OUT/wardd.log")"
     local spd
     spd=$(nsx $W ip xfrm policy)
-    [ "$(grep -c "priority 20010" <<< "$spd")" -ge 2 ] && grep -q "reqid 1463898692 mode transport" <<< "$spd" \
+    [ "$(grep -c "priority 20010" <<< "$spd")" -ge 2 ] && ward_template transport <<< "$spd" \
       && pass "$1: the filter table is in the kernel's SPD (XFRM policies with Ward's reqid)" || fail "$1: XFRM policies" "$(head -20 <<< "$spd")"
   else
     grep -q "steering=tc" "$OUT/wardd.log" && pass "$1: wardd steers by policy routing and tc on this kernel" || fail "$1: steering" "$(grep -o 'steering=[a-z]*' "$OUT/wardd.log")"
@@ -372,6 +375,95 @@ POLICY
   cleanup
 }
 
+# The kernel datapath in transport mode with two rules towards one host that differ only by
+# port: TCP 9000 under ESP[AES256,SHA256], everything else under ESP[AES128,SHA1]; charon has
+# one child for each. Each rule's filter binding has its own reqid in its XFRM template and its
+# SAs, so the kernel carries each rule's traffic only under that rule's SA. Oracle: Ward's SA
+# keys (--oracle-keylog) decrypt the capture; every packet's SPI serves the rule `ward ipsec
+# trace` names for its 5-tuple.
+ports_case() {
+  local name=$1
+  echo "== $name"
+  two_hosts $W wv 10.77.0.1/24 $C cv 10.77.0.2/24
+  cat > "$OUT/policy.txt" <<POLICY
+pushd ipsec static
+set batch mode=enable
+add filterlist name="SQL"
+add filter filterlist="SQL" srcaddr=me dstaddr=10.77.0.2 protocol=TCP dstport=9000
+add filterlist name="Rest"
+add filter filterlist="Rest" srcaddr=me dstaddr=10.77.0.2
+add filteraction name="Strong" action=negotiate inpass=no soft=no qmpfs=no qmsec="ESP[AES256,SHA256]:3600s"
+add filteraction name="Standard" action=negotiate inpass=no soft=no qmpfs=no qmsec="ESP[AES128,SHA1]:3600s"
+add policy name="Ports" mmsecmethods="AES128-SHA1-14"
+add rule name="Rest" policy="Ports" filterlist="Rest" filteraction="Standard" psk="$PSK" kerberos=no
+add rule name="SQL" policy="Ports" filterlist="SQL" filteraction="Strong" psk="$PSK" kerberos=no
+set policy name="Ports" assign=yes
+set batch mode=disable
+popd
+POLICY
+  rm -f "$OUT/ward.db"* "$OUT/wardd.log" "$OUT/keys"
+  "$bin/ward" --store "$OUT/ward.db" -f "$OUT/policy.txt" || { fail "$name: setup" "ward -f refused the policy"; cleanup; return; }
+  CHARON_CHILDREN="sql { mode = transport
+    local_ts = dynamic[tcp/9000]
+    remote_ts = dynamic[tcp]
+    esp_proposals = aes256-sha256 }
+    rest { mode = transport
+    esp_proposals = aes128-sha1 }" start_charon || { cleanup; return; }
+  ip netns exec $C tcpdump -n -i cv --immediate-mode -U -w "$OUT/ports.pcap" esp > "$OUT/tcpdump.log" 2>&1 &
+  capture_pid=$!
+  WARD_EXTRA="--oracle-keylog $OUT/keys" start_wardd kernel || { fail "$name: setup" "wardd did not start: $(tail -3 "$OUT/wardd.log")"; cleanup; return; }
+  nsx $W ping -n -c 1 -W 15 10.77.0.2 > /dev/null
+  local got; got=$(pings $W 10.77.0.2 3)
+  [ "${got:-0}" = 3 ] && pass "$name: ping under the general rule ($got/3)" || fail "$name: ping" "${got:-0}/3"
+  transfer $W $C 10.77.0.2 && pass "$name: 5 MB TCP to port 9000 under the port rule arrives intact (SHA-256)" || fail "$name: TCP 9000" "received '$(cat "$OUT/received")'"
+  local spd sql_reqid rest_reqid
+  spd=$(nsx $W ip xfrm policy)
+  sql_reqid=$(awk '/^src 10.77.0.1\/32 dst 10.77.0.2\/32 proto tcp dport 9000/ { want = 1 } want && /dir out/ { out = 1 } want && out && /reqid/ { for (i = 1; i < NF; i++) if ($i == "reqid") { print $(i + 1); exit } }' <<< "$spd")
+  rest_reqid=$(awk '/^src 10.77.0.1\/32 dst 10.77.0.2\/32 *$/ { want = 1 } want && /dir out/ { out = 1 } want && out && /reqid/ { for (i = 1; i < NF; i++) if ($i == "reqid") { print $(i + 1); exit } }' <<< "$spd")
+  [ -n "$sql_reqid" ] && [ -n "$rest_reqid" ] && [ "$sql_reqid" != "$rest_reqid" ] \
+    && pass "$name: each rule's XFRM template has its own reqid (TCP 9000: $sql_reqid, the rest: $rest_reqid)" \
+    || fail "$name: reqids" "'$sql_reqid' / '$rest_reqid': $(grep -c reqid <<< "$spd") templates"
+  # The SA each reqid's traffic used: the port rule's carried the transfer, the other the pings.
+  local state sql_packets rest_packets
+  state=$(nsx $W ip -s xfrm state)
+  reqid_packets() { awk -v head="^src 10.77.0.1 dst 10.77.0.2" -v reqid="$1" '$0 ~ head { mine = 1; next } /^src / { mine = 0 }
+    mine && /reqid/ { for (i = 1; i < NF; i++) if ($i == "reqid") { split($(i + 1), r, "("); ours = (r[1] == reqid) } }
+    mine && ours && /lifetime current:/ { getline; gsub(/[^0-9]/, "", $NF); print $NF; exit }' <<< "$state"; }
+  sql_packets=$(reqid_packets "$sql_reqid") rest_packets=$(reqid_packets "$rest_reqid")
+  [ "${sql_packets:-0}" -gt 3000 ] 2>/dev/null && [ "${rest_packets:-0}" -ge 3 ] 2>/dev/null && [ "${rest_packets:-0}" -lt 100 ] 2>/dev/null \
+    && pass "$name: the kernel sent the transfer under the port rule's SA ($sql_packets packets) and the pings under the other's ($rest_packets)" \
+    || fail "$name: per-SA counters" "port rule's SA '${sql_packets:-none}', the other's '${rest_packets:-none}'"
+  local sas; sas=$(SWANCTL_DIR=$OUT/charon/swanctl timeout 30 swanctl --list-sas --uri "unix://$OUT/charon/charon.vici" 2>&1)
+  grep "^  sql:" <<< "$sas" | has "AES_CBC-256/HMAC_SHA2_256_128" && grep "^  rest:" <<< "$sas" | has "AES_CBC-128/HMAC_SHA1_96" \
+    && pass "$name: charon's two children carry their own proposals" || fail "$name: charon's children" "$(grep -E '^  [a-z]+:' <<< "$sas" | tr '\n' ';')"
+  sleep 0.5; stop "$capture_pid"; capture_pid=
+  # Oracle: each decrypted packet's SPI serves the rule trace names for its 5-tuple.
+  local options=() line rules checked=0 wrong=0 spi source sport dport proto expected served
+  while IFS= read -r line; do options+=(-o "uat:esp_sa:$line"); done < "$OUT/keys"
+  rules=$(dyn show qmsas | awk -F': ' '{ sub(/ +$/, "", $1); sub(/^ +/, "", $1) } $1 == "Rule" { rule = $2; sub(/ \(.*/, "", rule) }
+    $1 == "Inbound SPI" || $1 == "Outbound SPI" { print $2, rule }' | while read -r spi served; do echo "$((spi)) $served"; done)
+  # One line per distinct flow: SPI, source, the 9000 side's ports (- for any), protocol. (A
+  # file, not a process substitution: the guest has no /dev/fd.)
+  tshark -n -r "$OUT/ports.pcap" -o esp.enable_encryption_decode:TRUE "${options[@]}" -T fields -E separator='|' \
+    -e esp.spi -e ip.src -e tcp.srcport -e tcp.dstport -e icmp.type 2>/dev/null \
+    | awk -F'|' '$3 != "" { print $1, $2, ($3 == 9000 ? 9000 : "-"), ($4 == 9000 ? 9000 : "-"), "tcp"; next }
+                 $5 != "" { print $1, $2, "-", "-", "icmp" }' | sort -u > "$OUT/ports.flows"
+  while read -r spi source sport dport proto; do
+    [ "$sport" = - ] && sport=; [ "$dport" = - ] && dport=
+    if [ "$source" = 10.77.0.1 ]; then
+      expected=$(WARD_SOCKET="$OUT/ward.sock" nsx $W timeout 20 "$bin/ward" --store "$OUT/ward.db" ipsec trace srcaddr=10.77.0.1 dstaddr=10.77.0.2 protocol="$proto" ${sport:+srcport=$sport} ${dport:+dstport=$dport} direction=out | label_value "Rule")
+    else
+      expected=$(WARD_SOCKET="$OUT/ward.sock" nsx $W timeout 20 "$bin/ward" --store "$OUT/ward.db" ipsec trace srcaddr=10.77.0.1 dstaddr=10.77.0.2 protocol="$proto" ${dport:+srcport=$dport} ${sport:+dstport=$sport} direction=out | label_value "Rule")
+    fi
+    served=$(awk -v spi="$((spi))" '$1 == spi { $1 = ""; sub(/^ /, ""); print; exit }' <<< "$rules")
+    checked=$((checked + 1))
+    [ -n "$expected" ] && [ "$served" = "$expected" ] || { wrong=$((wrong + 1)); echo "oracle: $source $sport→$dport $proto under spi $spi serves '$served', trace names '$expected'"; }
+  done < "$OUT/ports.flows"
+  [ $checked -ge 4 ] && [ $wrong = 0 ] && pass "$name: tshark decrypted $checked distinct flows; each SPI serves the rule trace names" \
+    || fail "$name: oracle" "$wrong of $checked flows under another rule's SA (of 4 expected)"
+  cleanup
+}
+
 run_case() {
   case $1 in
     ward-initiates) traffic_case "$1" userspace charon ward ;;
@@ -397,6 +489,7 @@ run_case() {
     receive-kernel) leak_case "$1" kernel receive ;;
     soft-kernel) soft_case "$1" ;;
     tunnel-kernel) tunnel_case "$1" ;;
+    ports-kernel) ports_case "$1" ;;
     *) fail "$1" "no such case" ;;
   esac
 }

@@ -25,6 +25,13 @@ stop() {
   done
 }
 
+# COMMAND | ward_template MODE: whether `ip xfrm policy` output holds an ESP template of Ward's
+# (a reqid of Ward's range 0x57410000–0x5741FFFF, one per filter binding) in MODE.
+ward_template() {
+  awk -v mode="$1" '/proto esp reqid/ { for (i = 1; i < NF; i++) if ($i == "reqid" && $(i + 1) >= 1463877632 && $(i + 1) <= 1463943167 && $(i + 3) == mode) found = 1 }
+    END { exit !found }'
+}
+
 # label_value "Label": the value of a `Label : value` line of netsh-style output (show stats).
 label_value() { awk -F': ' -v label="$1" '{ sub(/ +$/, "", $1) } $1 == label { print $2; exit }'; }
 
