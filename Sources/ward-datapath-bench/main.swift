@@ -71,8 +71,12 @@ for (name, encryption, integrity) in [("AES-GCM-128", EncryptionAlgorithm.aesGCM
     let datapath = Datapath(policy: try policy(), sink: sink)
     let inbound = parameters(0x1000, to: me, encryption, integrity), outbound = parameters(0x2000, to: peer, encryption, integrity)
     let transform = QuickModeTransform(ipsecProtocol: .esp, cipher: encryption, integrity: integrity, encapsulation: .transport)
-    try datapath.install(NegotiatedSAPair(selector: .hosts(me, peer), peer: .init(peer, 500), inbound: inbound, outbound: outbound,
-                                          transform: transform), now: 0)
+    // Bound to the lab rule's filter, as IKE binds the pair it negotiates for it.
+    let table = datapath.policy.decider.table
+    let selector = TrafficSelector.hosts(me, peer)
+    let filter = table.filter(containing: selector.local, selector.remote, protocolNumber: 0, localPort: 0, remotePort: 0).map { table.filters[$0].identity }
+    try datapath.install(NegotiatedSAPair(selector: selector, peer: .init(peer, 500), inbound: inbound, outbound: outbound,
+                                          transform: transform, filter: filter), now: 0)
     let buffer = PacketBuffer()
     let segment = tcpSegment(from: me, to: peer, payload: 1400)
     // Outbound: bare ESP vs. decide + SA lookup + ESP.
