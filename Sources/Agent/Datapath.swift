@@ -108,7 +108,8 @@ public final class Datapath {
             counters.outboundBlocked += 1
             return nil
         case .negotiate:
-            return protect(buffer, packet, rank: ruling.rank ?? 0, now: now)
+            guard case .negotiate(let rank) = ruling else { return nil }  // a negotiate verdict always names its filter
+            return protect(buffer, packet, rank: rank, now: now)
         }
     }
 

@@ -211,9 +211,9 @@ public final class KernelDatapath: DatapathBackend {
         var result = [UInt32](repeating: 0, count: table.filters.count)
         var kept: [FilterIdentity: UInt32] = [:]
         for entry in entries { if let filter = entry.filter { kept[filter] = entry.reqid } }
-        let used = Set(byClass.values).union(kept.values)
+        var used = Set(byClass.values).union(kept.values).union(reqidByFilter.values)
         for (bindingClass, ranks) in members.sorted(by: { $0.key < $1.key }) {
-            let reqid = byClass[bindingClass] ?? allocateReqid(avoiding: used.union(kept.values))
+            let reqid = byClass[bindingClass] ?? allocateReqid(avoiding: &used)
             byClass[bindingClass] = reqid
             for rank in ranks {
                 result[rank] = reqid
@@ -224,13 +224,17 @@ public final class KernelDatapath: DatapathBackend {
         return result
     }
 
-    private func allocateReqid(avoiding used: Set<UInt32>) -> UInt32 {
+    /// A reqid of Ward's range not in `used` (which it joins). Should all 65,534 be taken, the
+    /// default one is shared: those bindings' SAs could then carry each other's traffic, but
+    /// nothing is ever sent in the clear.
+    private func allocateReqid(avoiding used: inout Set<UInt32>) -> UInt32 {
         let range = XFRMPolicyCompiler.reqids
-        while true {
+        for _ in 0..<range.count {
             let candidate = nextReqid
             nextReqid = nextReqid == range.upperBound ? range.lowerBound + 1 : nextReqid + 1
-            if candidate != XFRMPolicyCompiler.reqid && !used.contains(candidate) && !reqidByFilter.values.contains(candidate) { return candidate }
+            if candidate != XFRMPolicyCompiler.reqid && used.insert(candidate).inserted { return candidate }
         }
+        return XFRMPolicyCompiler.reqid
     }
 
     /// The reqid a pair bound to `filter` carries: its binding's in the table in force.
