@@ -29,10 +29,12 @@ extension AcquireRequest {
     /// transport mode speaks IKE between the two hosts about the two hosts; a tunnel rule
     /// speaks it from this host's address towards the endpoint (`sourceAddress`, the routing
     /// table's choice) about the filter's subnets.
-    init(for packet: PacketSelector, filter: SpecificFilter?, sourceAddress: (IPAddress) -> IPAddress?) {
-        self.init(selector: Datapath.selector(for: packet, filter: filter),
-                  local: filter?.tunnelEndpoint.flatMap(sourceAddress) ?? packet.source,
-                  peer: filter?.tunnelEndpoint ?? packet.destination, filter: filter?.identity)
+    /// `rank`: the negotiate filter that decided the packet in `table`.
+    init(for packet: PacketSelector, rank: Int, in table: FilterTable, sourceAddress: (IPAddress) -> IPAddress?) {
+        let endpoint = table.tunnelEndpoint(rank)
+        self.init(selector: Datapath.selector(for: packet, filter: table.filters[rank]),
+                  local: endpoint.flatMap(sourceAddress) ?? packet.source,
+                  peer: endpoint ?? packet.destination, filter: table.identity(rank))
     }
 }
 
@@ -115,7 +117,7 @@ public final class Datapath {
 
     /// The SA table's ranks follow the table in force: rebound when a new one was swapped in.
     @inline(__always)
-    private func bindToCurrentTable() {
+    func bindToCurrentTable() {
         if table.generation != policy.generation { table.rebind(to: policy.decider.table, generation: policy.generation) }
     }
 
@@ -139,7 +141,7 @@ public final class Datapath {
                 remove(inboundSPI: table[index].inboundSPI)
             }
         }
-        let request = AcquireRequest(for: packet, filter: policy.decider.table.filters[rank], sourceAddress: sourceAddress)
+        let request = AcquireRequest(for: packet, rank: rank, in: policy.decider.table, sourceAddress: sourceAddress)
         counters.queued += 1
         let before = queue.overflowDrops
         let first = queue.hold(UnsafeRawBufferPointer(buffer.bytes), for: request)

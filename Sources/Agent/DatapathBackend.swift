@@ -58,13 +58,13 @@ extension Datapath: DatapathBackend {
     public func outboundChoice(for packet: PacketSelector, now: Double) -> OutboundSAChoice {
         let ruling = policy.ruling(packet, direction: .outbound, now: now)
         guard case .negotiate(let rank) = ruling else { return .notNegotiated(ruling) }
-        if table.generation != policy.generation { table.rebind(to: policy.decider.table, generation: policy.generation) }
+        bindToCurrentTable()
         let peer = policy.decider.table.tunnelEndpoint(rank) ?? packet.destination
         if let index = table.outbound(rank: rank, peer: peer, for: packet) {
             let entry = table[index]
             return .securityAssociation(outboundSPI: entry.outbound.spi, inboundSPI: entry.inboundSPI, peer: entry.peer, transform: entry.transform)
         }
-        return .negotiation(AcquireRequest(for: packet, filter: policy.decider.table.filters[rank], sourceAddress: sourceAddress))
+        return .negotiation(AcquireRequest(for: packet, rank: rank, in: policy.decider.table, sourceAddress: sourceAddress))
     }
 }
 

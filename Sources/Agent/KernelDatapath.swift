@@ -129,7 +129,7 @@ public final class KernelDatapath: DatapathBackend {
             guard case .negotiate(let rank) = policy.ruling(packet, direction: .outbound, now: now) else { continue }
             let request = AcquireRequest(selector: TrafficSelector(local: flow.source, remote: flow.destination, protocolID: flow.protocolNumber,
                                                                    localPort: flow.sourcePort, remotePort: flow.destinationPort),
-                                         local: state.source, peer: state.destination, filter: policy.decider.table.filters[rank].identity)
+                                         local: state.source, peer: state.destination, filter: policy.decider.table.identity(rank))
             if !requests.contains(request) { requests.append(request) }
         }
         return requests
@@ -206,7 +206,7 @@ public final class KernelDatapath: DatapathBackend {
         for rank in table.filters.indices where table.bindingClass(rank) >= 0 {
             let bindingClass = table.bindingClass(rank)
             members[bindingClass, default: []].append(rank)
-            if byClass[bindingClass] == nil, let known = reqidByFilter[table.filters[rank].identity] { byClass[bindingClass] = known }
+            if byClass[bindingClass] == nil, let identity = table.identity(rank), let known = reqidByFilter[identity] { byClass[bindingClass] = known }
         }
         var result = [UInt32](repeating: 0, count: table.filters.count)
         var kept: [FilterIdentity: UInt32] = [:]
@@ -217,7 +217,7 @@ public final class KernelDatapath: DatapathBackend {
             byClass[bindingClass] = reqid
             for rank in ranks {
                 result[rank] = reqid
-                kept[table.filters[rank].identity] = reqid
+                if let identity = table.identity(rank) { kept[identity] = reqid }
             }
         }
         reqidByFilter = kept
@@ -381,7 +381,7 @@ public final class KernelDatapath: DatapathBackend {
             let packet = PacketSelector(source: flow.source.network, destination: flow.destination.network, protocolNumber: flow.protocolNumber,
                                         sourcePort: flow.sourcePort, destinationPort: flow.destinationPort)
             ownCounters.acquires += 1
-            return ([AcquireRequest(for: packet, filter: policy.decider.table.filters[rank], sourceAddress: sourceAddress)], [])
+            return ([AcquireRequest(for: packet, rank: rank, in: policy.decider.table, sourceAddress: sourceAddress)], [])
         case .policyExpire(let key, _, let hard):
             if hard { softAssociationExpired(key) }
             return ([], [])
@@ -408,9 +408,8 @@ public final class KernelDatapath: DatapathBackend {
     public func outboundChoice(for packet: PacketSelector, now: Double) -> OutboundSAChoice {
         let ruling = policy.ruling(packet, direction: .outbound, now: now)
         guard case .negotiate(let rank) = ruling else { return .notNegotiated(ruling) }
-        let filter = policy.decider.table.filters[rank]
-        let request = AcquireRequest(for: packet, filter: filter, sourceAddress: sourceAddress)
-        let wanted = reqid(for: filter.identity)
+        let request = AcquireRequest(for: packet, rank: rank, in: policy.decider.table, sourceAddress: sourceAddress)
+        let wanted = reqid(for: request.filter)
         if let entry = entries.last(where: { entry in
             entry.reqid == wanted && entry.peer == request.peer
                 && SecurityAssociationTable.covers(entry.selector, local: packet.source, remote: packet.destination, protocolNumber: packet.protocolNumber,

@@ -72,6 +72,9 @@ public struct FilterNames: Equatable, Sendable, CustomStringConvertible {
 /// tunnel rules of one tunnel, whose selectors are exact reverses). One SA pair serves a
 /// filter and its mirror: outbound under the one, inbound checked by the other.
 struct FilterBindings {
+    /// Per rank: the negotiate filter's identity, built once per table (nil for filters that
+    /// permit or block).
+    let identities: [FilterIdentity?]
     /// Negotiate filters by identity (the first, most specific, where two are identical).
     let rankByIdentity: [FilterIdentity: Int]
     /// Per rank: the binding class (the lower rank of a filter and its mirror), or -1 for
@@ -87,8 +90,11 @@ struct FilterBindings {
         var byIdentity: [FilterIdentity: Int] = [:]
         var firstBySelectors: [Reverse: Int] = [:]
         var classes = [Int32](repeating: -1, count: filters.count)
+        var identities = [FilterIdentity?](repeating: nil, count: filters.count)
         for (rank, filter) in filters.enumerated() where filter.action == .negotiate {
-            if byIdentity[filter.identity] == nil { byIdentity[filter.identity] = rank }
+            let identity = filter.identity
+            identities[rank] = identity
+            if byIdentity[identity] == nil { byIdentity[identity] = rank }
             let own = Reverse(source: filter.source, destination: filter.destination, protocolNumber: filter.protocolNumber.map(Int16.init) ?? -1,
                               sourcePort: filter.sourcePort, destinationPort: filter.destinationPort)
             let mirror = Reverse(source: filter.destination, destination: filter.source, protocolNumber: own.protocolNumber,
@@ -100,6 +106,7 @@ struct FilterBindings {
             }
             if firstBySelectors[own] == nil { firstBySelectors[own] = rank }
         }
+        self.identities = identities
         rankByIdentity = byIdentity
         self.classes = classes
         tunnelEndpoints = filters.map(\.tunnelEndpoint)

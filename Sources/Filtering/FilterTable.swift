@@ -110,6 +110,10 @@ public final class FilterTable {
         return bindings.classes[rank]
     }
 
+    /// The identity of the negotiate filter of `rank` (nil when it permits or blocks), built
+    /// when the table was.
+    public func identity(_ rank: Int) -> FilterIdentity? { bindings.identities[rank] }
+
     /// The rank of the negotiate filter with this identity in this table, if it is still here.
     public func rank(of identity: FilterIdentity) -> Int? { bindings.rankByIdentity[identity] }
 

@@ -47,10 +47,7 @@ public final class RunningPolicyProvider: IKEPolicyProvider {
     }
 
     public func quickMode(for selector: TrafficSelector, peer: IPAddress) -> QuickModePolicy? {
-        let table = running.decider.table
-        if let rank = negotiateFilter(containing: selector) {
-            return policy(table.filters[rank])
-        }
+        if let rank = negotiateFilter(containing: selector) { return policy(rank) }
         guard let fallback = running.defaultResponse?.policy, selector.remote.isHost, selector.remote.network == peer else { return nil }
         return QuickModePolicy(fallback.defaultResponseRule)
     }
@@ -60,14 +57,16 @@ public final class RunningPolicyProvider: IKEPolicyProvider {
     /// nothing, so the traffic is not keyed under a rule that no longer governs it.
     public func quickMode(for selector: TrafficSelector, peer: IPAddress, filter: FilterIdentity?) -> QuickModePolicy? {
         guard let filter else { return quickMode(for: selector, peer: peer) }
-        let table = running.decider.table
-        guard let rank = table.rank(of: filter) else { return nil }
-        return policy(table.filters[rank])
+        guard let rank = running.decider.table.rank(of: filter) else { return nil }
+        return policy(rank)
     }
 
-    private func policy(_ filter: SpecificFilter) -> QuickModePolicy {
-        var policy = QuickModePolicy(filter.origin.filterAction, tunnel: filter.origin.rule.isTunnel)
-        policy.filter = filter.identity
+    /// The Quick Mode policy of the negotiate filter of `rank`, bound to it.
+    private func policy(_ rank: Int) -> QuickModePolicy {
+        let table = running.decider.table
+        let origin = table.filters[rank].origin
+        var policy = QuickModePolicy(origin.filterAction, tunnel: origin.rule.isTunnel)
+        policy.filter = table.identity(rank)
         return policy
     }
 }

@@ -161,36 +161,7 @@ certificates() {
 start_charon() {
   local d=$OUT/charon
   rm -rf "$d"; mkdir -p "$d/swanctl"
-  cat > "$d/strongswan.conf" <<CONF
-charon {
-  load_modular = no
-  load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey kdf aes sha1 sha2 md5 hmac gcm gmp kernel-libipsec kernel-netlink socket-default vici
-  retransmit_tries = 3
-  retransmit_timeout = 2.0
-  retransmit_base = 1.4
-  plugins {
-    vici {
-      socket = unix://$d/charon.vici
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
-  filelog {
-    lab {
-      path = $d/charon.log
-      time_format = %H:%M:%S
-      append = no
-      flush_line = yes
-      default = 1
-      ike = 2
-      cfg = 1
-    }
-  }
-}
-CONF
+  lab_charon_conf "$d" "random nonce openssl pem pkcs1 pkcs8 x509 pubkey kdf aes sha1 sha2 md5 hmac gcm gmp kernel-libipsec kernel-netlink socket-default vici"
   local local_auth="auth = psk
       id = $CHARON" remote_auth="auth = psk
       id = $WARD"
@@ -237,13 +208,8 @@ secrets {
   }
 }
 CONF
-  # charon has /var/run/charon.pid compiled in: a private /run (ip netns exec already runs the
-  # command in its own mount namespace). exec: $! is charon itself.
-  ip netns exec $C sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && STRONGSWAN_CONF="$1" exec /usr/lib/ipsec/charon' sh "$d/strongswan.conf" \
-    > "$d/charon.out" 2>&1 < /dev/null &
-  charon_pid=$!
-  for _ in $(seq 100); do [ -S "$d/charon.vici" ] && break; sleep 0.1; done
-  [ -S "$d/charon.vici" ] || { echo "no vici socket: $(tail -3 "$d/charon.out")"; return 1; }
+  lab_charon_start $C "$d" || return 1
+  charon_pid=$lab_charon_pid
   swanctl_c --load-all --noprompt > "$d/load.txt" 2>&1 || { cat "$d/load.txt"; return 1; }
 }
 

@@ -25,6 +25,55 @@ stop() {
   done
 }
 
+# lab_charon_conf DIR PLUGINS: DIR/strongswan.conf for a charon that loads PLUGINS (no
+# modular loading), answers on DIR/charon.vici, retransmits briefly (3 tries from 2 s), logs
+# IKE detail to DIR/charon.log and nothing to syslog.
+lab_charon_conf() {
+  cat > "$1/strongswan.conf" <<CONF
+charon {
+  load_modular = no
+  load = $2
+  retransmit_tries = 3
+  retransmit_timeout = 2.0
+  retransmit_base = 1.4
+  plugins {
+    vici {
+      socket = unix://$1/charon.vici
+    }
+  }
+  syslog {
+    daemon {
+      default = -1
+    }
+  }
+  filelog {
+    lab {
+      path = $1/charon.log
+      time_format = %H:%M:%S
+      append = no
+      flush_line = yes
+      default = 1
+      ike = 2
+      cfg = 1
+    }
+  }
+}
+CONF
+}
+
+# lab_charon_start NS DIR: charon in namespace NS with DIR/strongswan.conf, until its vici
+# socket answers (10 s at most); its PID in lab_charon_pid. charon has /var/run/charon.pid
+# compiled in: a private /run (ip netns exec already runs the command in its own mount
+# namespace); exec, so that the PID is charon itself.
+lab_charon_start() {
+  local ns=$1 d=$2
+  ip netns exec "$ns" sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && STRONGSWAN_CONF="$1" exec /usr/lib/ipsec/charon' sh "$d/strongswan.conf" \
+    > "$d/charon.out" 2>&1 < /dev/null &
+  lab_charon_pid=$!
+  for _ in $(seq 100); do [ -S "$d/charon.vici" ] && break; sleep 0.1; done
+  [ -S "$d/charon.vici" ] || { echo "no vici socket: $(tail -3 "$d/charon.out")"; return 1; }
+}
+
 # COMMAND | ward_template MODE: whether `ip xfrm policy` output holds an ESP template of Ward's
 # (a reqid of Ward's range 0x57410000–0x5741FFFF, one per filter binding) in MODE.
 ward_template() {

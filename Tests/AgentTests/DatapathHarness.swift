@@ -27,10 +27,21 @@ func address(_ text: String) -> IPAddress { IPAddress(text)! }
 
 let me = address("10.77.1.1"), peer = address("10.77.1.2"), outsider = address("10.77.2.9")
 
+/// One assigned local policy `name` in force on `me`, each rule tying a filter list to a filter
+/// action (in the order given; a more specific filter still wins).
+func runningPolicy(_ name: String, rules: [(name: String, list: FilterList, action: FilterAction)]) throws -> RunningPolicy {
+    let policy = IPsecPolicy(name: name, assigned: true)
+    let running = RunningPolicy()
+    try running.update([PolicySnapshot(store: "local", policy: policy,
+                                       rules: rules.map { Rule(policyID: policy.id, name: $0.name, filterListID: $0.list.id, filterActionID: $0.action.id) },
+                                       filterLists: rules.map(\.list), filterActions: rules.map(\.action))],
+                       addresses: StaticAddressProvider(local: [me]))
+    return running
+}
+
 /// The agent tests' policy, as the netsh script in Tests/Agent/policy.txt writes it: the lab
 /// network 10.77.1.0/24 negotiates, telnet from it is blocked, port 8080 is clear.
 func labPolicy(inpass: Bool = false) throws -> RunningPolicy {
-    let policy = IPsecPolicy(name: "Lab", assigned: true)
     let lab = FilterList(name: "Lab", filters: [Filter(source: .me, destination: .subnet(Subnet("10.77.1.0/24")!))])
     let telnet = FilterList(name: "Telnet", filters: [Filter(source: .subnet(Subnet("10.77.1.0/24")!), destination: .me,
                                                              protocolSelector: .tcp, destinationPort: 23, mirrored: false)])
@@ -39,14 +50,7 @@ func labPolicy(inpass: Bool = false) throws -> RunningPolicy {
     let secure = FilterAction(name: "Lab Secure", action: .negotiate, inboundPassthrough: inpass)
     let drop = FilterAction(name: "Drop", action: .block, securityMethods: [])
     let permit = FilterAction(name: "Permit", action: .permit, securityMethods: [])
-    let rules = [Rule(policyID: policy.id, name: "Secure lab", filterListID: lab.id, filterActionID: secure.id),
-                 Rule(policyID: policy.id, name: "No telnet", filterListID: telnet.id, filterActionID: drop.id),
-                 Rule(policyID: policy.id, name: "Web", filterListID: web.id, filterActionID: permit.id)]
-    let running = RunningPolicy()
-    try running.update([PolicySnapshot(store: "local", policy: policy, rules: rules, filterLists: [lab, telnet, web],
-                                       filterActions: [secure, drop, permit])],
-                       addresses: StaticAddressProvider(local: [me]))
-    return running
+    return try runningPolicy("Lab", rules: [("Secure lab", lab, secure), ("No telnet", telnet, drop), ("Web", web, permit)])
 }
 
 /// An IPv4 packet with valid checksums: UDP or TCP (ports), or ICMP echo.

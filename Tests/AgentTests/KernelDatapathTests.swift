@@ -156,18 +156,12 @@ final class KernelDatapathTests: XCTestCase {
 
     func testASoftAssociationOpensAClearPathJustAheadOfItsFilterUntilThePeerAnswersOrItIdles() throws {
         // The lab policy with soft=yes, and a more specific block (telnet) that must still win.
-        let policy = IPsecPolicy(name: "Soft", assigned: true)
         let lab = FilterList(name: "Lab", filters: [Filter(source: .me, destination: .subnet(Subnet("10.77.1.0/24")!))])
         let telnet = FilterList(name: "Telnet", filters: [Filter(source: .me, destination: .subnet(Subnet("10.77.1.0/24")!), protocolSelector: .tcp,
                                                                  destinationPort: 23)])
         let soft = FilterAction(name: "Soft", action: .negotiate, fallbackToClear: true)
         let drop = FilterAction(name: "Drop", action: .block, securityMethods: [])
-        let running = RunningPolicy()
-        try running.update([PolicySnapshot(store: "local", policy: policy,
-                                           rules: [Rule(policyID: policy.id, name: "Soft", filterListID: lab.id, filterActionID: soft.id),
-                                                   Rule(policyID: policy.id, name: "Telnet", filterListID: telnet.id, filterActionID: drop.id)],
-                                           filterLists: [lab, telnet], filterActions: [soft, drop])],
-                           addresses: StaticAddressProvider(local: [me]))
+        let running = try runningPolicy("Soft", rules: [("Soft", lab, soft), ("Telnet", telnet, drop)])
         let channel = RecordingXFRMChannel()
         let kernel = KernelDatapath(policy: running, channel: channel, sourceAddress: { _ in me })
         running.negotiationStarted(with: peer, now: 0)

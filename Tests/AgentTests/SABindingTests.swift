@@ -129,17 +129,11 @@ final class SABindingTests: XCTestCase {
     }
 
     func testATransportRuleForOnePortAndOneForTheRestGetTwoSAs() throws {
-        let policy = IPsecPolicy(name: "SQL", assigned: true)
         let sql = FilterList(name: "SQL", filters: [Filter(source: .me, destination: .subnet(Subnet(host: peer)), protocolSelector: .tcp, destinationPort: 1433)])
         let rest = FilterList(name: "Rest", filters: [Filter(source: .me, destination: .subnet(Subnet(host: peer)))])
         let strong = FilterAction(name: "Strong", action: .negotiate, securityMethods: try QuickModeSecurityMethod.parseList("ESP[AES256,SHA256]"))
         let weak = FilterAction(name: "Weak", action: .negotiate, securityMethods: try QuickModeSecurityMethod.parseList("ESP[3DES,SHA1]"))
-        let running = RunningPolicy()
-        try running.update([PolicySnapshot(store: "local", policy: policy,
-                                           rules: [Rule(policyID: policy.id, name: "Rest", filterListID: rest.id, filterActionID: weak.id),
-                                                   Rule(policyID: policy.id, name: "SQL", filterListID: sql.id, filterActionID: strong.id)],
-                                           filterLists: [sql, rest], filterActions: [strong, weak])],
-                           addresses: StaticAddressProvider(local: [me]))
+        let running = try runningPolicy("SQL", rules: [("Rest", rest, weak), ("SQL", sql, strong)])
         let datapath = Datapath(policy: running, sink: sink, ivSource: CountingIVSource())
         let tcp1433 = ipv4(me, peer, protocolNumber: 6, sourcePort: 50000, destinationPort: 1433)
         let sqlRequest = try XCTUnwrap(datapath.send(tcp1433))
