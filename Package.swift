@@ -43,6 +43,13 @@ let package = Package(
         // The kernel's XFRM netlink messages (SPD, SAD, acquires, expires): a codec, no I/O.
         .target(name: "XFRM", dependencies: ["Packet"]),
         .target(name: "Policy", dependencies: ["Packet"]),
+        // OpenLDAP's libldap with Cyrus SASL (GSSAPI through MIT krb5): the directory client.
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev", "libsasl2-dev"])]),
+        // Windows' IPsec objects in Active Directory ([MS-GPIPSEC]): the blob codec, the
+        // mapping to Ward's policy model, the ordered change plan. No I/O.
+        .target(name: "DomainPolicy", dependencies: ["Policy", "Packet"]),
+        // LDAP to a domain controller (SASL GSSAPI, sealed), DC discovery through DNS SRV.
+        .target(name: "Directory", dependencies: ["CLDAP", "DomainPolicy"]),
         // The daemon's wiring: the userspace datapath, IKE, the control API.
         .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
         .executableTarget(name: "wardd", dependencies: [

@@ -1,0 +1,49 @@
+// OpenLDAP's libldap (Debian libldap-dev) with Cyrus SASL (libsasl2-dev), for the directory
+// client in `Directory`. The SASL interaction callback lives here because libldap calls it
+// from C: with GSSAPI every credential comes from the Kerberos ticket cache, so it answers each
+// prompt with its default (an empty authorisation identity: act as the ticket's principal).
+#ifndef WARD_CLDAP_SHIM_H
+#define WARD_CLDAP_SHIM_H
+#define LDAP_DEPRECATED 0
+#include <ldap.h>
+#include <lber.h>
+#include <sasl/sasl.h>
+
+static inline int ward_sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in) {
+    (void)ld; (void)flags; (void)defaults;
+    sasl_interact_t *interact = (sasl_interact_t *)in;
+    for (; interact->id != SASL_CB_LIST_END; interact++) {
+        interact->result = interact->defresult ? interact->defresult : "";
+        interact->len = (unsigned)strlen((const char *)interact->result);
+    }
+    return LDAP_SUCCESS;
+}
+
+/// A SASL GSSAPI bind with the caller's Kerberos credentials, non-interactive.
+static inline int ward_ldap_gssapi_bind(LDAP *ld) {
+    return ldap_sasl_interactive_bind_s(ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET,
+                                        ward_sasl_interact, NULL);
+}
+
+// Option setters with the value types libldap expects (the C API is variadic-by-pointer).
+static inline int ward_ldap_set_int(LDAP *ld, int option, int value) {
+    return ldap_set_option(ld, option, &value);
+}
+static inline int ward_ldap_set_string(LDAP *ld, int option, const char *value) {
+    return ldap_set_option(ld, option, value);
+}
+static inline int ward_ldap_set_timeout(LDAP *ld, int option, long seconds) {
+    struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+    return ldap_set_option(ld, option, &tv);
+}
+static inline const char *ward_ldap_diagnostic(LDAP *ld) {
+    char *message = NULL;
+    ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &message);
+    return message;
+}
+static inline int ward_ldap_ssf(LDAP *ld) {
+    sasl_ssf_t ssf = 0;
+    if (ldap_get_option(ld, LDAP_OPT_X_SASL_SSF, &ssf) != LDAP_OPT_SUCCESS) return -1;
+    return (int)ssf;
+}
+#endif

@@ -1,0 +1,37 @@
+import CLDAP
+import DomainPolicy
+
+/// Finds a domain's controllers through DNS, as Windows clients do: the SRV records
+/// `_ldap._tcp.dc._msdcs.<domain>` ([MS-ADTS] §6.3.2.3; RFC 2782 order by priority, then
+/// weight), through libldap's resolver (`ldap_domain2hostlist`).
+public enum DomainControllerLocator {
+    /// `host:port` of each controller of `domain`, most preferred first.
+    public static func controllers(of domain: String) throws(DirectoryError) -> [String] {
+        var list: UnsafeMutablePointer<CChar>?
+        let rc = ldap_domain2hostlist("dc._msdcs." + domain, &list)
+        guard rc == LDAP_SUCCESS, let list else {
+            throw DirectoryError(code: rc, operation: "find the domain controllers of \(domain)",
+                                 message: "no DNS SRV record _ldap._tcp.dc._msdcs.\(domain) (\(String(cString: ldap_err2string(rc)))); name one with domain=<controller>")
+        }
+        defer { ldap_memfree(list) }
+        return String(cString: list).split(separator: " ").map(String.init)
+    }
+
+    /// Connects to the first controller of `domain` that answers and binds.
+    ///
+    /// A name with a dot that resolves as a controller list is a domain; otherwise (or when
+    /// `explicitServer` is set) the name is taken as one controller's host name.
+    public static func connect(domain: String, timeoutSeconds: Int = 10) throws(DirectoryError) -> LDAPConnection {
+        let servers = (try? controllers(of: domain)) ?? [domain]
+        var lastError: DirectoryError?
+        for server in servers {
+            do {
+                return try LDAPConnection(host: server, timeoutSeconds: timeoutSeconds)
+            } catch {
+                // A server down or refusing: try the next; bad credentials fail everywhere alike.
+                lastError = error
+            }
+        }
+        throw lastError ?? DirectoryError(code: -1, operation: "connect to \(domain)", message: "no domain controller")
+    }
+}
