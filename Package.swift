@@ -95,6 +95,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ESP", "Filtering", "IKE", "Packet", "Policy", "Transforms", "TestSupport",
                                                        "XFRM", "ward", "wardd"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
+        .testTarget(name: "DomainPolicyTests", dependencies: ["DomainPolicy", "Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],
                     exclude: ["Golden"]),

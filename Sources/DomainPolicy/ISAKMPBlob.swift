@@ -49,31 +49,42 @@ public struct ISAKMPBlob: Equatable, Sendable {
         static let size = 64
     }
 
-    /// The ISAKMP policy's own identifier (not the object's `ipsecID`).
+    /// The ISAKMP policy's own identifier (ISAKMP-Policy-Instance), not the object's `ipsecID`.
     public var identifier: UUID
-    /// ISAKMP_POLICY.PolicyId; zero in Windows' objects.
-    public var policyID: UUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-    public var identityProtectionRequired: UInt32 = 0
-    /// Master key PFS.
-    public var pfsRequired: UInt32
-    /// The five dwords between the PFS flag and the method count, kept as read.
-    public var reserved: [UInt32] = [0, 0, 0, 0, 0]
+    public var zero1: UInt32 = 0
+    /// Master key PFS: 1 = a new main mode for every quick mode.
+    public var masterPFSRequired: UInt32
+    /// Bit 0x1: map certificates to accounts; bit 0x2: send no certificate request.
+    public var options: UInt32 = 0
+    /// The 2048-bit offers Windows 2003 prepends to the list (1–4), 0 when none. Kept as read.
+    public var newDiffieHellman: UInt32 = 0
+    /// Quick modes per main mode; 0 = unlimited.
+    public var quickModeLimit: UInt32 = 0
+    /// Seconds; 0 means 28,800. Windows writes 0 here and the lifetime in every method.
+    public var mainModeLifetime: UInt32 = 0
+    /// 20 bytes the specification calls zero, kept as read.
+    public var zero2: [UInt8] = Array(repeating: 0, count: 20)
     public var methods: [SecurityMethod]
+
+    public static let optionCertificateMapping: UInt32 = 0x1
+    public static let optionNoCertificateRequest: UInt32 = 0x2
 
     public init(identifier: UUID, pfsRequired: Bool, methods: [SecurityMethod]) {
         self.identifier = identifier
-        self.pfsRequired = pfsRequired ? 1 : 0
+        self.masterPFSRequired = pfsRequired ? 1 : 0
         self.methods = methods
     }
 
     public static func decode(_ blob: [UInt8], object: String) throws(BlobError) -> ISAKMPBlob {
         var reader = try BlobFraming.payload(blob, kind: .isakmp, object: object)
-        let identifier = try reader.guid("ISAKMP-Policy-Identifier")
-        let policyID = try reader.guid("Policy-Identifier")
-        let identity = try reader.u32("Identity-Protection-Required")
-        let pfs = try reader.u32("Master-PFS-Required")
-        var reserved: [UInt32] = []
-        for index in 1...5 { reserved.append(try reader.u32("Reserved\(index)")) }
+        var header = ISAKMPBlob(identifier: try reader.guid("ISAKMP-Policy-Instance"), pfsRequired: false, methods: [])
+        header.zero1 = try reader.u32("Zero1")
+        header.masterPFSRequired = try reader.u32("Master-PFS-Required")
+        header.options = try reader.u32("ISAKMP-Options")
+        header.newDiffieHellman = try reader.u32("New-DH")
+        header.quickModeLimit = try reader.u32("QM-Limit")
+        header.mainModeLifetime = try reader.u32("MM-Lifetime")
+        header.zero2 = Array(try reader.take(20, "Zero2"))
         let count = try reader.count("Security-Method-Count", itemSize: SecurityMethod.size)
         var methods: [SecurityMethod] = []
         for index in stride(from: 1, through: count, by: 1) {
@@ -95,12 +106,8 @@ public struct ISAKMPBlob: Equatable, Sendable {
             method.pfsIdentityRequired = try reader.u32(name + " PFS-Identity-Required")
             methods.append(method)
         }
-        var blobValue = ISAKMPBlob(identifier: identifier, pfsRequired: pfs != 0, methods: methods)
-        blobValue.policyID = policyID
-        blobValue.identityProtectionRequired = identity
-        blobValue.pfsRequired = pfs
-        blobValue.reserved = reserved
-        return blobValue
+        header.methods = methods
+        return header
     }
 
     private static func algorithm(_ reader: inout BlobReader, _ field: String) throws(BlobError) -> SecurityMethod.Algorithm {
@@ -111,10 +118,13 @@ public struct ISAKMPBlob: Equatable, Sendable {
     public func encoded() -> [UInt8] {
         var writer = BlobWriter()
         writer.guid(identifier)
-        writer.guid(policyID)
-        writer.u32(identityProtectionRequired)
-        writer.u32(pfsRequired)
-        for value in reserved { writer.u32(value) }
+        writer.u32(zero1)
+        writer.u32(masterPFSRequired)
+        writer.u32(options)
+        writer.u32(newDiffieHellman)
+        writer.u32(quickModeLimit)
+        writer.u32(mainModeLifetime)
+        writer.raw(zero2.count == 20 ? zero2 : Array(repeating: 0, count: 20))
         writer.u32(UInt32(methods.count))
         for method in methods {
             writer.u8(method.majorVersion)
