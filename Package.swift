@@ -50,6 +50,9 @@ let package = Package(
         .target(name: "DomainPolicy", dependencies: ["Policy", "Packet"]),
         // LDAP to a domain controller (SASL GSSAPI, sealed), DC discovery through DNS SRV.
         .target(name: "Directory", dependencies: ["CLDAP", "DomainPolicy"]),
+        // The domain store behind `set store location=domain`: Netsh's commands on a scratch
+        // copy, the difference written to the directory; GPO assignment.
+        .target(name: "DomainStore", dependencies: ["Directory", "DomainPolicy", "Netsh", "Policy", "PolicyStore"]),
         // The daemon's wiring: the userspace datapath, IKE, the control API.
         .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
         .executableTarget(name: "wardd", dependencies: [
@@ -62,7 +65,7 @@ let package = Package(
         ]),
         .target(name: "Netsh", dependencies: ["Policy", "PolicyStore", "Packet"]),
         .executableTarget(name: "ward", dependencies: [
-            "Agent", "Certificates", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
+            "Agent", "Certificates", "DomainStore", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.

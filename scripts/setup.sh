@@ -16,10 +16,16 @@
 #   tcpdump         captures inside the user-mode Linux guest (Tests/Agent/kernel-agent.sh: tshark starts slowly there)
 #   nftables        wardd's packet steering, and the NAT router of the NAT-traversal cases
 #   strongswan-pki  strongSwan's `pki`: the CAs, host certificates and CRLs of the certificate tests
+#   libldap-dev, libsasl2-dev, libsasl2-modules-gssapi-mit: OpenLDAP's client with SASL GSSAPI
+#                   (MIT Kerberos), the domain store's directory client
+#   samba, samba-ad-dc, samba-ad-provision, samba-dsdb-modules, python3-samba, winbind: a real
+#                   Active Directory domain controller for the domain store tests
+#   krb5-user, ldap-utils, smbclient, xxd: kinit, ldapsearch/ldapmodify, SYSVOL, blob editing in those tests
 set -euo pipefail
 packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark user-mode-linux kmod iputils-ping iproute2 sqlite3 util-linux bc
           strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins nftables iperf3 tcpdump
-          strongswan-pki)
+          strongswan-pki libldap-dev libsasl2-dev libsasl2-modules-gssapi-mit samba samba-ad-dc samba-ad-provision
+          samba-dsdb-modules python3-samba winbind krb5-user ldap-utils smbclient xxd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -40,19 +40,16 @@ public final class LDAPConnection: DirectoryService {
         _ = ward_ldap_set_int(ld, LDAP_OPT_X_SASL_NOCANON, 1)
         let bound = ward_ldap_gssapi_bind(ld)
         guard bound == LDAP_SUCCESS else {
-            let error = failure(bound, "bind to \(serverName)")
-            ldap_unbind_ext_s(ld, nil, nil)
-            throw error
+            // Every stored property is set: deinit unbinds.
+            throw failure(bound, "bind to \(serverName)")
         }
         securityStrength = Int(ward_ldap_ssf(ld))
         guard securityStrength >= 56 else {
-            ldap_unbind_ext_s(ld, nil, nil)
             throw DirectoryError(code: LDAP_STRONG_AUTH_REQUIRED, operation: "bind to \(serverName)",
                                  message: "the server negotiated a security layer of \(securityStrength) bits; signing and sealing (56 or more) are required")
         }
         let root = try search(base: "", oneLevel: false, filter: "(objectClass=*)", attributes: ["defaultNamingContext"])
         guard let context = root.first?.string("defaultNamingContext"), !context.isEmpty else {
-            ldap_unbind_ext_s(ld, nil, nil)
             throw DirectoryError(code: LDAP_NO_SUCH_OBJECT, operation: "read the root DSE of \(serverName)",
                                  message: "no defaultNamingContext: not an Active Directory domain controller")
         }

@@ -12,7 +12,13 @@ extension StaticCommands {
                               "Preshared keys are written in clear: keep dumps private."],
                     run: { session, _ in
                         var text = "# Ward ipsec static configuration\n# Recreate it with: ward -f <this file>\npushd ipsec static\n"
-                        for location in StoreLocation.allCases {
+                        if session.location == .domain {
+                            // The domain store's script names no store: it replays into
+                            // whichever store the runner chose (local by default).
+                            text += try session.read { transaction in try DumpWriter(transaction: transaction).script() }
+                            return CommandOutput(text + "popd")
+                        }
+                        for location in StoreLocation.fileStores {
                             let saved = session.location
                             session.location = location
                             defer { session.location = saved }
@@ -31,7 +37,9 @@ struct DumpWriter {
     private func q(_ value: String) -> String { Tokenizer.quote(value) }
 
     func script() throws -> String {
-        var lines = ["", "# \(transaction.location.displayName)", "set store location=\(transaction.location.rawValue)", "delete all"]
+        var lines = transaction.location == .domain
+            ? ["", "# Domain Store: replays into the store the script runs in", "delete all"]
+            : ["", "# \(transaction.location.displayName)", "set store location=\(transaction.location.rawValue)", "delete all"]
         for list in try transaction.filterLists() {
             lines.append("add filterlist name=\(q(list.name)) description=\(q(list.description))")
             for filter in list.filters { lines.append(addFilter(filter, list: list)) }

@@ -25,6 +25,11 @@ public final class NetshSession {
     public var discardsBatchOnError = false {
         didSet { openedDatabase?.savepointPerCommand = !discardsBatchOnError }
     }
+    /// Opens the domain store for `set store location=domain [domain=NAME]` (nil NAME: the
+    /// machine's own domain). Nil when this build has no directory client.
+    public var domainStoreOpener: ((String?) throws -> DomainPolicyStore)?
+    /// The open domain store, while `location` is `.domain`.
+    public internal(set) var domainStore: DomainPolicyStore?
     /// Commands other modules registered (`register(_:)`).
     var extensions: [ExtensionCommand] = []
     /// Set by `exit`, `quit` or `bye`.
@@ -66,10 +71,17 @@ public final class NetshSession {
     }
 
     func read<T>(_ body: (StoreTransaction) throws -> T) throws(NetshError) -> T {
+        if location == .domain, let domainStore {
+            do { return try domainStore.read(body) } catch { throw NetshError.wrap(error) }
+        }
         do { return try database().read(location, body) } catch { throw NetshError.wrap(error) }
     }
 
     func write<T>(_ body: (StoreTransaction) throws -> T) throws(NetshError) -> T {
+        if location == .domain, let domainStore {
+            if inBatch { throw NetshError("set batch: batch mode applies to the local and persistent stores; the domain store writes each command as it runs") }
+            do { return try domainStore.write(body) } catch { throw NetshError.wrap(error) }
+        }
         do { return try database().write(location, body) } catch { throw NetshError.wrap(error) }
     }
 

@@ -60,18 +60,32 @@ extension StaticCommands {
         return warnings
     }
 
+    /// In the domain store a policy is put in force by a Group Policy object, not by a flag:
+    /// `assign=` has no effect there, as in netsh.
+    static func domainAssignment(_ policy: inout IPsecPolicy, _ session: NetshSession, _ arguments: BoundArguments) -> [String] {
+        guard session.location == .domain else { return [] }
+        policy.assigned = false
+        return arguments.has("assign") ? ["assign has no effect in the domain store; assign the policy to a Group Policy object with set policy name=... gponame=..."] : []
+    }
+
     static func addPolicy(_ session: NetshSession, _ arguments: BoundArguments) throws -> CommandOutput {
         let name = try arguments.requiredString("name")
         try checkName(name, tag: "name", arguments)
         var policy = IPsecPolicy(name: name)
-        let warnings = try policySettings(&policy, arguments)
+        let warnings = try policySettings(&policy, arguments) + domainAssignment(&policy, session, arguments)
         try session.write { transaction in try transaction.insert(policy) }
         return CommandOutput(warnings: warnings)
     }
 
     static func setPolicy(_ session: NetshSession, _ arguments: BoundArguments) throws -> CommandOutput {
         if arguments.has("gponame") {
-            throw arguments.fail("gponame", "assigning a policy to a GPO needs the domain store, which this version does not have yet")
+            guard session.location == .domain, let store = session.domainStore else {
+                throw arguments.fail("gponame", "assigns a policy to a Group Policy object: use it in the domain store (set store location=domain)")
+            }
+            let gpo = try arguments.requiredString("gponame")
+            guard let name = arguments.string("name") else { throw arguments.fail("name", "names the policy to assign to GPO '\(gpo)'") }
+            do { try store.assign(policyNamed: name, toGPO: gpo) } catch { throw NetshError("set policy: \(error)") }
+            return .none
         }
         return try session.write { transaction in
             var policy = try locate(arguments, kind: "policy", in: transaction,
@@ -80,7 +94,7 @@ extension StaticCommands {
                 try checkName(newName, tag: "newname", arguments)
                 policy.name = newName
             }
-            let warnings = try policySettings(&policy, arguments)
+            let warnings = try policySettings(&policy, arguments) + domainAssignment(&policy, session, arguments)
             try transaction.update(policy)
             return CommandOutput(warnings: warnings)
         }

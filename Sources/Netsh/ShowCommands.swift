@@ -178,12 +178,19 @@ extension StaticCommands {
     }
 
     static func showStore(_ session: NetshSession, _ arguments: BoundArguments) throws -> CommandOutput {
+        if session.location == .domain, let store = session.domainStore {
+            return CommandOutput(ShowLayout.fields([("Current Store", store.displayName), ("Batch Mode", "DISABLED")]))
+        }
         let path = (try? session.database().path) ?? "(not opened)"
         return CommandOutput(ShowLayout.fields([("Current Store", session.location.displayName), ("Database", path),
                                                 ("Batch Mode", session.inBatch ? "ENABLED" : "DISABLED")]))
     }
 
     static func showGPOAssignedPolicy(_ session: NetshSession, _ arguments: BoundArguments) throws -> CommandOutput {
-        throw NetshError("show gpoassignedpolicy: Group Policy objects live in the domain store, which this version does not have yet")
+        guard session.location == .domain, let store = session.domainStore else {
+            throw NetshError("show gpoassignedpolicy: Group Policy objects live in the domain store (set store location=domain)")
+        }
+        let gpo = try arguments.requiredString("name")
+        do { return CommandOutput(ShowLayout.fields(try store.assignedPolicy(ofGPO: gpo))) } catch { throw NetshError("show gpoassignedpolicy: \(error)") }
     }
 }

@@ -28,18 +28,30 @@ extension StaticCommands {
     static func setStore(_ session: NetshSession, _ arguments: BoundArguments) throws -> CommandOutput {
         let text = try arguments.requiredString("location")
         if text.lowercased() == "domain" {
-            throw arguments.fail("location", "the domain store (Active Directory) is not available in this version; use local or persistent")
+            guard let opener = session.domainStoreOpener else {
+                throw arguments.fail("location", "this build of ward has no directory client; use local or persistent")
+            }
+            let store: DomainPolicyStore
+            do { store = try opener(arguments.string("domain")) } catch { throw NetshError("set store: \(error)") }
+            session.domainStore = store
+            session.location = .domain
+            return .none
         }
         guard let location = StoreLocation(rawValue: text.lowercased()) else {
             throw arguments.fail("location", "'\(text)' is not local, persistent or domain")
         }
         if arguments.has("domain") { throw arguments.fail("domain", "applies only to location=domain") }
         session.location = location
+        session.domainStore = nil
         return .none
     }
 
     static func setBatch(_ session: NetshSession, _ arguments: BoundArguments) throws -> CommandOutput {
         let mode = try arguments.requiredString("mode").lowercased()
+        if session.location == .domain {
+            guard mode == "enable" || mode == "disable" else { throw arguments.fail("mode", "'\(mode)' is not enable or disable") }
+            return CommandOutput(warnings: ["batch mode has no effect in the domain store: each command is written to the directory as it runs, all of it or none"])
+        }
         let database = try session.database()
         switch mode {
         case "enable": try database.beginBatch()

@@ -15,6 +15,11 @@ public struct PolicyExport: Codable, Equatable, Sendable {
     public struct PolicyEntry: Codable, Equatable, Sendable {
         public var policy: IPsecPolicy
         public var rules: [Rule]
+
+        public init(policy: IPsecPolicy, rules: [Rule]) {
+            self.policy = policy
+            self.rules = rules
+        }
     }
 
     public var format: String

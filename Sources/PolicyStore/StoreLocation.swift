@@ -4,12 +4,19 @@ public enum StoreLocation: String, CaseIterable, Codable, Sendable {
     case local
     /// Policy in force from startup whatever else is assigned.
     case persistent
+    /// Active Directory (module `DomainStore`): edited through a scratch copy of the domain's
+    /// objects, never kept in the database file.
+    case domain
+
+    /// The stores kept in the database file.
+    public static let fileStores: [StoreLocation] = [.local, .persistent]
 
     /// netsh's display name: "Local Store", "Persistent Store".
     public var displayName: String {
         switch self {
         case .local: "Local Store"
         case .persistent: "Persistent Store"
+        case .domain: "Domain Store"
         }
     }
 }

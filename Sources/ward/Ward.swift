@@ -1,4 +1,5 @@
 import ArgumentParser
+import DomainStore
 import Foundation
 import Netsh
 import PolicyStore
@@ -34,6 +35,7 @@ struct Ward: ParsableCommand {
         umask(0o077)  // stores, their WAL files and exports are root-only
         let path = store ?? PolicyDatabase.defaultPath
         let session = NetshSession(openDatabase: { () throws(StoreError) in try PolicyDatabase(path: path) })
+        session.domainStoreOpener = { domain in try ActiveDirectoryPolicyStore.open(domain: domain) }
         session.register(TraceCommand.command)
         DynamicCommands.all.forEach(session.register)
         let console = Console()

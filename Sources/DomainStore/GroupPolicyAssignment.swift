@@ -1,0 +1,170 @@
+import Directory
+import DomainPolicy
+import Foundation
+import Policy
+
+/// Assigning a domain policy to a Group Policy object ([MS-GPIPSEC] §2.2.2, [MS-GPOL] §2.2.4):
+/// 1. the GPO's `CN=IPSEC,CN=Windows,CN=Microsoft,CN=Machine` object (class `ipsecPolicy`)
+///    names the policy in `ipsecOwnersReference`;
+/// 2. the IPsec client-side extension pair joins `gPCMachineExtensionNames`, kept sorted;
+/// 3. the computer half of `versionNumber` goes up by one, in the directory and in the GPO's
+///    `GPT.INI` on SYSVOL, so clients notice the change at their next refresh.
+extension ActiveDirectoryPolicyStore {
+    /// The IPsec client-side extension and its snap-in ([MS-GPIPSEC] §2.2.2).
+    static let extensionPair = "[{E437BC1C-AA7D-11D2-A382-00C04F991E27}{DEA8AFA0-CC85-11D0-9CE2-0080C7221EBD}]"
+
+    struct GroupPolicyObject {
+        var dn: String
+        var guid: String
+        var version: Int
+        var extensions: String?
+        var fileSystemPath: String?
+    }
+
+    func groupPolicyObject(named name: String) throws -> GroupPolicyObject {
+        let base = "CN=Policies,CN=System," + directory.defaultNamingContext
+        let escaped = name.replacingOccurrences(of: "\\", with: "\\5c").replacingOccurrences(of: "*", with: "\\2a")
+            .replacingOccurrences(of: "(", with: "\\28").replacingOccurrences(of: ")", with: "\\29")
+        let found = try directory.search(base: base, oneLevel: true,
+                                         filter: "(&(objectClass=groupPolicyContainer)(displayName=\(escaped)))",
+                                         attributes: ["cn", "versionNumber", "gPCMachineExtensionNames", "gPCFileSysPath"])
+        guard let entry = found.first else {
+            throw DomainObjectError(object: "GPO '\(name)'", attribute: "gponame", "no Group Policy object of the domain has that display name")
+        }
+        guard found.count == 1 else {
+            throw DomainObjectError(object: "GPO '\(name)'", attribute: "gponame", "\(found.count) Group Policy objects have that display name")
+        }
+        return GroupPolicyObject(dn: entry.dn, guid: entry.string("cn") ?? "", version: Int(entry.string("versionNumber") ?? "0") ?? 0,
+                                 extensions: entry.string("gPCMachineExtensionNames"), fileSystemPath: entry.string("gPCFileSysPath"))
+    }
+
+    public func assign(policyNamed policyName: String, toGPO gpoName: String) throws {
+        let loaded = try load()
+        guard let policy = loaded.image.objects.policies.first(where: { $0.name.lowercased() == policyName.lowercased() }) else {
+            throw DomainObjectError(object: "policy '\(policyName)'", attribute: "name", "is not in the domain store")
+        }
+        let gpo = try groupPolicyObject(named: gpoName)
+        let policyDN = container.dn(.policy, policy.id)
+        // 1. The containers under the GPO's Machine part, then the IPSEC object.
+        var parent = "CN=Machine," + gpo.dn
+        for name in ["Microsoft", "Windows"] {
+            let dn = "CN=\(name),\(parent)"
+            try addContainer(dn)
+            parent = dn
+        }
+        let ipsecDN = "CN=IPSEC," + parent
+        let existing = try? directory.search(base: ipsecDN, oneLevel: false, filter: "(objectClass=*)", attributes: ["ipsecOwnersReference"])
+        if let current = existing?.first {
+            let owners = current.values("ipsecOwnersReference")
+            var changes: [AttributeChange] = []
+            if !owners.isEmpty { changes.append(AttributeChange(.delete, "ipsecOwnersReference", owners)) }
+            changes.append(AttributeChange(.add, "ipsecOwnersReference", strings: [policyDN]))
+            changes.append(AttributeChange(.replace, "ipsecName", strings: [policy.name]))
+            changes.append(AttributeChange(.replace, "ipsecID", strings: [WindowsGUID.text(policy.id)]))
+            try directory.modify(ipsecDN, changes)
+        } else {
+            try directory.add(DirectoryEntry(dn: ipsecDN, attributes: [
+                "objectClass": [Array("ipsecPolicy".utf8)],
+                "ipsecName": [Array(policy.name.utf8)],
+                "ipsecID": [Array(WindowsGUID.text(policy.id).utf8)],
+                "ipsecOwnersReference": [Array(policyDN.utf8)],
+            ]))
+        }
+        // 2 and 3 in one modify: the old version must still be there (another editor's bump
+        // makes this fail rather than be lost).
+        let version = Self.nextComputerVersion(gpo.version)
+        var changes = [AttributeChange(.delete, "versionNumber", strings: [String(gpo.version)]),
+                       AttributeChange(.add, "versionNumber", strings: [String(version)])]
+        let extensions = Self.addExtension(Self.extensionPair, to: gpo.extensions ?? "")
+        if extensions != gpo.extensions { changes.append(AttributeChange(.replace, "gPCMachineExtensionNames", strings: [extensions])) }
+        try directory.modify(gpo.dn, changes)
+        try SysvolFile.writeVersion(version, gpoGUID: gpo.guid, domain: domain, server: directory.serverName)
+    }
+
+    /// Adds a container; one that already exists is fine.
+    private func addContainer(_ dn: String) throws(DirectoryError) {
+        let existing = try? directory.search(base: dn, oneLevel: false, filter: "(objectClass=*)", attributes: ["cn"])
+        if existing?.isEmpty == false { return }
+        try directory.add(DirectoryEntry(dn: dn, attributes: ["objectClass": [Array("container".utf8)]]))
+    }
+
+    public func assignedPolicy(ofGPO gpoName: String) throws -> [(String, String)] {
+        let gpo = try groupPolicyObject(named: gpoName)
+        let ipsecDN = "CN=IPSEC,CN=Windows,CN=Microsoft,CN=Machine," + gpo.dn
+        let found = (try? directory.search(base: ipsecDN, oneLevel: false, filter: "(objectClass=*)", attributes: ["ipsecOwnersReference"])) ?? []
+        guard let owner = found.first?.string("ipsecOwnersReference") else {
+            return [("GPO Name", gpoName), ("GPO", gpo.guid), ("Assigned Policy", "NONE")]
+        }
+        let loaded = try load()
+        let policy = container.parse(owner).flatMap { parsed in loaded.image.objects.policies.first { $0.id == parsed.id } }
+        return [("GPO Name", gpoName), ("GPO", gpo.guid), ("Assigned Policy", policy?.name ?? "(missing: \(owner))"),
+                ("Policy DN", owner), ("Version", String(gpo.version & 0xFFFF))]
+    }
+
+    /// [MS-GPOL] §2.2.4: the low 16 bits count computer-settings changes.
+    static func nextComputerVersion(_ version: Int) -> Int {
+        let user = version & ~0xFFFF
+        return user | (((version & 0xFFFF) + 1) & 0xFFFF)
+    }
+
+    /// Adds one `[{CSE}{tool}…]` group to the list, sorted by client-side extension GUID.
+    static func addExtension(_ group: String, to list: String) -> String {
+        var groups: [String] = []
+        var current = ""
+        for character in list {
+            current.append(character)
+            if character == "]" {
+                groups.append(current)
+                current = ""
+            }
+        }
+        if !groups.contains(where: { $0.uppercased() == group.uppercased() }) { groups.append(group) }
+        return groups.sorted { $0.uppercased() < $1.uppercased() }.joined()
+    }
+}
+
+/// The GPO's `GPT.INI` on the domain's SYSVOL share, through Samba's `smbclient` with the
+/// caller's Kerberos tickets (SMB with signing: a protocol Ward does not speak itself).
+enum SysvolFile {
+    static func writeVersion(_ version: Int, gpoGUID: String, domain: String, server: String) throws {
+        let host = String(server.prefix { $0 != ":" })
+        let directory = "\(domain)/Policies/\(gpoGUID)"
+        let local = NSTemporaryDirectory() + "ward-gpt-\(getpid()).ini"
+        defer { unlink(local) }
+        _ = try? run(["//\(host)/sysvol", "--use-kerberos=required", "-c", "get \(directory)/GPT.INI \(local)"])
+        var lines = ((try? String(contentsOfFile: local, encoding: .utf8)) ?? "[General]\r\n")
+            .components(separatedBy: "\n").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\r")) }
+            .filter { !$0.isEmpty }
+        if let index = lines.firstIndex(where: { $0.lowercased().hasPrefix("version=") }) {
+            lines[index] = "Version=\(version)"
+        } else {
+            lines.append("Version=\(version)")
+        }
+        let text = lines.joined(separator: "\r\n") + "\r\n"
+        guard FileManager.default.createFile(atPath: local, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw DirectoryError(code: -1, operation: "write GPT.INI", message: "cannot write \(local)")
+        }
+        try run(["//\(host)/sysvol", "--use-kerberos=required", "-c", "put \(local) \(directory)/GPT.INI"])
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/smbclient")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw DirectoryError(code: -1, operation: "update GPT.INI on SYSVOL", message: "cannot run smbclient (apt-get install smbclient): \(error)")
+        }
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, !printed.contains("NT_STATUS_") else {
+            let line = printed.split(separator: "\n").last(where: { $0.contains("NT_STATUS") }) ?? Substring(printed)
+            throw DirectoryError(code: -1, operation: "update GPT.INI on SYSVOL", message: "smbclient: \(line.trimmingCharacters(in: .whitespaces))")
+        }
+        return printed
+    }
+}
