@@ -45,7 +45,7 @@ final class NetshHarness {
 
     /// Both stores as export documents: a snapshot to compare before and after a failed command.
     func snapshot() throws -> [PolicyExport] {
-        try StoreLocation.allCases.map { location in try database.read(location) { try $0.exportDocument() } }
+        try StoreLocation.fileStores.map { location in try database.read(location) { try $0.exportDocument() } }
     }
 
     /// Runs a command that must fail with a message containing `expected`, and checks that the
