@@ -19,8 +19,8 @@ public enum DomainControllerLocator {
 
     /// Connects to the first controller of `domain` that answers and binds.
     ///
-    /// A name with a dot that resolves as a controller list is a domain; otherwise (or when
-    /// `explicitServer` is set) the name is taken as one controller's host name.
+    /// A name with SRV records is a domain; any other name is taken as one controller's host
+    /// name (`domain=dc1.ward.test`).
     public static func connect(domain: String, timeoutSeconds: Int = 10) throws(DirectoryError) -> LDAPConnection {
         let servers = (try? controllers(of: domain)) ?? [domain]
         var lastError: DirectoryError?
