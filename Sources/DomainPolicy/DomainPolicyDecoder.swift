@@ -197,7 +197,27 @@ public struct DomainPolicyDecoder {
         let blob: FilterBlob
         do { blob = try FilterBlob.decode(data, object: object) } catch { throw DomainObjectError(error) }
         var filters: [Filter] = []
-        for (index, entryValue) in blob.filters.enumerated() {
+        if let version2 = blob.version2 {
+            for (index, entryValue) in version2.enumerated() {
+                let field = "v2 filter \(index + 1)"
+                guard entryValue.protocol <= 255 else {
+                    throw DomainObjectError(object: object, attribute: "ipsecData", "\(field) protocol \(entryValue.protocol) is not 0-255")
+                }
+                guard entryValue.sourcePort.type <= 1, entryValue.destinationPort.type <= 1 else {
+                    throw DomainObjectError(object: object, attribute: "ipsecData", "\(field): port ranges are not supported (a single port or any)")
+                }
+                filters.append(Filter(id: entryValue.identifier, description: entryValue.description,
+                                      source: try version2Side(entryValue.source, object: object, field: field + " source"),
+                                      destination: try version2Side(entryValue.destination, object: object, field: field + " destination"),
+                                      sourceDNSName: entryValue.sourceDNSName.isEmpty ? nil : entryValue.sourceDNSName,
+                                      destinationDNSName: entryValue.destinationDNSName.isEmpty ? nil : entryValue.destinationDNSName,
+                                      protocolSelector: entryValue.protocol == 0 ? .any : ProtocolSelector(UInt8(entryValue.protocol)),
+                                      sourcePort: entryValue.sourcePort.type == 0 ? 0 : entryValue.sourcePort.port,
+                                      destinationPort: entryValue.destinationPort.type == 0 ? 0 : entryValue.destinationPort.port,
+                                      mirrored: entryValue.mirrored != 0))
+            }
+        }
+        for (index, entryValue) in blob.filters.enumerated() where blob.version2 == nil {
             let field = "filter \(index + 1)"
             let source = try side(entryValue.sourceAddress, entryValue.sourceMask,
                                   special: entryValue.special & 0x80 == 0 ? entryValue.special : 0, object: object, field: field + " source")
@@ -217,6 +237,38 @@ public struct DomainPolicyDecoder {
         let name = entry.string(IPsecAttribute.name) ?? ""
         return FilterList(id: id, name: name.isEmpty ? object : name, description: entry.string(IPsecAttribute.description) ?? "",
                           filters: filters, whenChanged: Self.time(entry))
+    }
+
+    private func version2Side(_ value: FilterVersion2.Address, object: String, field: String) throws(DomainObjectError) -> FilterAddress {
+        switch value.type {
+        case FilterVersion2.Address.any: return .any
+        case FilterVersion2.Address.me: return .me
+        case FilterVersion2.Address.dns: return .server(.dns)
+        case FilterVersion2.Address.wins: return .server(.wins)
+        case FilterVersion2.Address.dhcp: return .server(.dhcp)
+        case FilterVersion2.Address.gateway: return .server(.gateway)
+        case FilterVersion2.Address.single, FilterVersion2.Address.subnet:
+            let network: IPAddress?
+            var prefix: Int
+            switch value.version {
+            case 1:
+                network = IPAddress(octets: Array(value.address.prefix(4)))
+                let mask = value.secondary.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                prefix = value.type == FilterVersion2.Address.single ? 32 : mask.nonzeroBitCount
+            case 2:
+                network = IPAddress(octets: value.address)
+                prefix = value.type == FilterVersion2.Address.single ? 128 : Int(value.secondary[0])
+            default:
+                throw DomainObjectError(object: object, attribute: "ipsecData", "\(field): address version \(value.version) is not IPv4 (1) or IPv6 (2)")
+            }
+            guard let network, let subnet = Subnet(address: network, prefixLength: prefix) else {
+                throw DomainObjectError(object: object, attribute: "ipsecData", "\(field): not an address and prefix")
+            }
+            return .subnet(subnet)
+        default:
+            throw DomainObjectError(object: object, attribute: "ipsecData",
+                                    "\(field): address type \(value.type) is not any, single, subnet, me or a server type (ranges are not supported)")
+        }
     }
 
     private func side(_ address: [UInt8], _ mask: [UInt8], special: UInt8, object: String, field: String) throws(DomainObjectError) -> FilterAddress {

@@ -197,9 +197,14 @@ public struct DomainPolicyEncoder {
     }
 
     func filterBlob(_ list: FilterList) throws(DomainObjectError) -> FilterBlob {
-        var entries: [FilterBlob.Entry] = []
+        var legacy: [FilterBlob.Entry] = []
+        var needsVersion2 = false
         for (index, filter) in list.filters.enumerated() {
             let object = "\(list.objectName) filter \(index + 1)"
+            guard filter.source.family != 128, filter.destination.family != 128 else {
+                needsVersion2 = true
+                continue
+            }
             let source = try side(filter.source, field: "srcaddr", object: object)
             let destination = try side(filter.destination, field: "dstaddr", object: object)
             var entry = FilterBlob.Entry(identifier: filter.id, mirrored: filter.mirrored,
@@ -212,9 +217,55 @@ public struct DomainPolicyEncoder {
             entry.destinationDNSName = filter.destinationDNSName ?? ""
             if let special = source.special { entry.special = special }
             if let special = destination.special { entry.special = 0x80 | special }
-            entries.append(entry)
+            legacy.append(entry)
         }
-        return FilterBlob(filters: entries)
+        // IPv6 needs the second section; it then holds the whole list, in order, and the
+        // legacy section keeps the IPv4 part for Windows Server 2003 clients.
+        guard needsVersion2 else { return FilterBlob(filters: legacy) }
+        let version2 = list.filters.map { filter in
+            let family = filter.source.family ?? filter.destination.family ?? 32
+            var entry = FilterVersion2.Entry(identifier: filter.id, mirrored: filter.mirrored,
+                                             source: Self.version2Address(filter.source, family: family),
+                                             destination: Self.version2Address(filter.destination, family: family),
+                                             sourcePort: .init(filter.sourcePort), destinationPort: .init(filter.destinationPort),
+                                             protocol: UInt32(filter.protocolSelector.number ?? 0))
+            entry.description = filter.description
+            entry.sourceDNSName = filter.sourceDNSName ?? ""
+            entry.destinationDNSName = filter.destinationDNSName ?? ""
+            return entry
+        }
+        return FilterBlob(filters: legacy, version2: version2)
+    }
+
+    static func version2Address(_ address: FilterAddress, family: Int) -> FilterVersion2.Address {
+        let version: UInt32 = family == 128 ? 2 : 1
+        switch address {
+        case .any: return .init(type: FilterVersion2.Address.any, version: version)
+        case .me: return .init(type: FilterVersion2.Address.me, version: 3)
+        case .server(let type):
+            let value: UInt32 = switch type {
+            case .dns: FilterVersion2.Address.dns
+            case .wins: FilterVersion2.Address.wins
+            case .dhcp: FilterVersion2.Address.dhcp
+            case .gateway: FilterVersion2.Address.gateway
+            }
+            return .init(type: value, version: 3)
+        case .subnet(let subnet):
+            var bytes: [UInt8]
+            var secondary = Array(repeating: UInt8(0), count: 16)
+            switch subnet.network {
+            case .v4(let v4):
+                bytes = v4.octets
+                let mask: UInt32 = subnet.prefixLength == 0 ? 0 : ~UInt32(0) << (32 - UInt32(subnet.prefixLength))
+                secondary.replaceSubrange(0..<4, with: IPv4Address(mask).octets)
+            case .v6(let v6):
+                bytes = v6.octets
+                secondary[0] = UInt8(subnet.prefixLength)
+            }
+            bytes += Array(repeating: 0, count: 16 - bytes.count)
+            return .init(type: subnet.isHost ? FilterVersion2.Address.single : FilterVersion2.Address.subnet,
+                         version: subnet.network.isIPv4 ? 1 : 2, address: bytes, secondary: secondary)
+        }
     }
 
     private func side(_ address: FilterAddress, field: String, object: String) throws(DomainObjectError) -> (address: [UInt8], mask: [UInt8], special: UInt8?) {

@@ -42,9 +42,16 @@ public struct FilterBlob: Equatable, Sendable {
         static let fixedSize = 52
     }
 
+    /// The legacy (IPv4) filters, which every Windows version reads.
     public var filters: [Entry]
+    /// The second section, when present: the whole list in Ward's reading (legacy readers see
+    /// only `filters`, the IPv4 part of it).
+    public var version2: [FilterVersion2.Entry]?
 
-    public init(filters: [Entry]) { self.filters = filters }
+    public init(filters: [Entry], version2: [FilterVersion2.Entry]? = nil) {
+        self.filters = filters
+        self.version2 = version2
+    }
 
     public static func decode(_ blob: [UInt8], object: String) throws(BlobError) -> FilterBlob {
         var reader = try BlobFraming.payload(blob, kind: .filter, object: object)
@@ -77,7 +84,17 @@ public struct FilterBlob: Equatable, Sendable {
             entry.options = try reader.u16(name + " Options")
             filters.append(entry)
         }
-        return FilterBlob(filters: filters)
+        var version2: [FilterVersion2.Entry]?
+        if reader.remaining >= 16 {
+            let at = reader.offset
+            var probe = reader
+            if try probe.guid("Filter-Policy-ID2") == FilterVersion2.sectionGUID {
+                version2 = try FilterVersion2.decode(&reader).filters
+            } else {
+                throw reader.error("Filter-Policy-ID2", "\(reader.remaining) bytes follow the filters and are not a version 2 section", at: at)
+            }
+        }
+        return FilterBlob(filters: filters, version2: version2)
     }
 
     public func encoded() -> [UInt8] {
@@ -101,6 +118,7 @@ public struct FilterBlob: Equatable, Sendable {
             writer.u8(filter.special)
             writer.u16(filter.options)
         }
+        if let version2 { FilterVersion2.encode(version2, legacyCount: filters.count, into: &writer) }
         return BlobFraming.frame(writer.bytes, kind: .filter)
     }
 }

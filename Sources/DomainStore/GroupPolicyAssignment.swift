@@ -60,15 +60,17 @@ extension ActiveDirectoryPolicyStore {
             if !owners.isEmpty { changes.append(AttributeChange(.delete, "ipsecOwnersReference", owners)) }
             changes.append(AttributeChange(.add, "ipsecOwnersReference", strings: [policyDN]))
             changes.append(AttributeChange(.replace, "ipsecName", strings: [policy.name]))
-            changes.append(AttributeChange(.replace, "ipsecID", strings: [WindowsGUID.text(policy.id)]))
+            changes.append(AttributeChange(.replace, "description", strings: policy.description.isEmpty ? [] : [policy.description]))
             try directory.modify(ipsecDN, changes)
         } else {
-            try directory.add(DirectoryEntry(dn: ipsecDN, attributes: [
+            // [MS-GPIPSEC] §2.2.2: the reference, and the policy's name and description for display.
+            var attributes: [String: [[UInt8]]] = [
                 "objectClass": [Array("ipsecPolicy".utf8)],
                 "ipsecName": [Array(policy.name.utf8)],
-                "ipsecID": [Array(WindowsGUID.text(policy.id).utf8)],
                 "ipsecOwnersReference": [Array(policyDN.utf8)],
-            ]))
+            ]
+            if !policy.description.isEmpty { attributes["description"] = [Array(policy.description.utf8)] }
+            try directory.add(DirectoryEntry(dn: ipsecDN, attributes: attributes))
         }
         // 2 and 3 in one modify: the old version must still be there (another editor's bump
         // makes this fail rather than be lost).

@@ -115,8 +115,8 @@ echo "$actions" | awk '/FilterAction Name *: Require Security/,0' | grep -c "100
   && pass "Require Security: four ESP offers of 900 s, as Windows wrote them" || fail "Require Security offers" "$actions"
 dbcheck "reading"
 
-# 3. The server-isolation example (its IPv4 part: the 2003 format holds IPv4 only) in the
-#    domain store and in a local store: the same show all; the domain's dump replays locally.
+# 3. The server-isolation example (IPv6 filters in the blob's second section) in the domain
+#    store and in a local store: the same show all; the domain's dump replays locally.
 script=$DIR/isolation.txt
 # The local script's persistent part and its assign=yes stay out (the domain store assigns
 # through GPOs, below). [MS-GPIPSEC] keeps certificate mapping and "no certificate request" per
@@ -124,7 +124,7 @@ script=$DIR/isolation.txt
 # are given the same options so the two stores can hold the same policy.
 { echo "add filteraction name=Permit description=\"Let unsecured IP packets pass.\" action=permit"
   sed '/^set store location=persistent/,$d' "$HERE/../../examples/server-isolation.txt" \
-    | grep -v -E "fd77::|^set batch|^pushd|^popd|^set store|assign=yes" \
+    | grep -v -E "^set batch|^pushd|^popd|^set store|assign=yes" \
     | sed 's/certmap:no excludecaname:no/certmap:yes excludecaname:yes/'; } > "$DIR/body.txt"
 { echo "pushd ipsec static"; echo "set store location=domain domain=ward.test"; echo "delete all"; cat "$DIR/body.txt"; echo popd; } > "$script"
 start=$(date +%s.%N)
@@ -161,6 +161,10 @@ echo "$list" | has "^ipsecOwnersReference: CN=ipsecNFA{" && pass "the filter lis
 blob=$(echo "$list" | sed -n 's/^ipsecData:: //p' | base64 -d | od -An -tx1 -v | tr -d ' \n')
 # 10.77.0.10 in network order, mask 255.255.255.255, in the first filter's fixed part.
 echo "$blob" | has "0a4d000affffffff" && pass "filter addresses in network byte order (10.77.0.10/32)" || fail "filter address bytes" "$blob"
+v2=$(ldap -b "$IPSEC" -s one "(&(objectClass=ipsecFilter)(ipsecName=Isolation Domain))" ipsecData | sed -n 's/^ipsecData:: //p' | base64 -d | od -An -tx1 -v | tr -d ' \n')
+# {35FECD3D-AE29-4373-8A6A-C5D8FAB2FB08} in Windows' byte order, then fd77:: in network order.
+echo "$v2" | has "3dcdfe3529ae73438a6ac5d8fab2fb08" && echo "$v2" | has "fd77000000000000" \
+  && pass "the IPv6 filter is in the second (Vista) section of the blob" || fail "IPv6 section" "$v2"
 dangling && pass "every reference in the container resolves" || fail "dangling references" "see above"
 
 # 5. Assignment to a Group Policy object.
@@ -169,8 +173,8 @@ gpo=$(grep -o "{[0-9A-F-]*}" "$DIR/gpo.log" | head -1)
 [ -n "$gpo" ] && pass "GPO created ($gpo)" || fail "gpo create" "$(cat "$DIR/gpo.log")"
 before=$(ldap -b "CN=$gpo,CN=Policies,CN=System,$NC" -s base versionNumber | sed -n 's/^versionNumber: //p')
 domain <<<'set policy name="Server Isolation" gponame="Ward Isolation"' > "$DIR/assign.out" 2>&1 || fail "assign" "$(cat "$DIR/assign.out")"
-ipsecobj=$(ldap -b "CN=IPSEC,CN=Windows,CN=Microsoft,CN=Machine,CN=$gpo,CN=Policies,CN=System,$NC" -s base ipsecOwnersReference objectClass)
-echo "$ipsecobj" | has "ipsecOwnersReference: CN=ipsecPolicy{" && echo "$ipsecobj" | has "objectClass: ipsecPolicy" \
+ipsecobj=$(ldap -b "CN=IPSEC,CN=Windows,CN=Microsoft,CN=Machine,CN=$gpo,CN=Policies,CN=System,$NC" -s base ipsecOwnersReference objectClass ipsecName)
+echo "$ipsecobj" | has "ipsecOwnersReference: CN=ipsecPolicy{" && echo "$ipsecobj" | has "objectClass: ipsecPolicy" && echo "$ipsecobj" | has "ipsecName: Server Isolation" \
   && pass "the GPO's IPSEC object names the policy" || fail "IPSEC object" "$ipsecobj"
 gpc=$(ldap -b "CN=$gpo,CN=Policies,CN=System,$NC" -s base versionNumber gPCMachineExtensionNames)
 echo "$gpc" | has "E437BC1C-AA7D-11D2-A382-00C04F991E27}{DEA8AFA0-CC85-11D0-9CE2-0080C7221EBD" && pass "the IPsec extension pair is in gPCMachineExtensionNames" || fail "extension names" "$gpc"
