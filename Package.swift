@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Transforms", targets: ["Transforms"]),
         .library(name: "IKE", targets: ["IKE"]),
         .library(name: "Certificates", targets: ["Certificates"]),
+        .library(name: "DomainPolicy", targets: ["DomainPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),

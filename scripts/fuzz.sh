@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes ESP/AH decapsulation, the ISAKMP decoder, the IKE engine and the CERT payload path
-# (certificates, chains, CRLs) with libFuzzer (AddressSanitizer with --asan).
+# Fuzzes ESP/AH decapsulation, the ISAKMP decoder, the IKE engine, the CERT payload path
+# (certificates, chains, CRLs) and the [MS-GPIPSEC] blob decoders with libFuzzer (AddressSanitizer with --asan).
 #   scripts/fuzz.sh [SECONDS] [--asan]     default 30 s per target; corpora in Fuzz/corpus*
 # Seeds are valid packets for the ESP target's SAs and IKEv1 messages, written by scapy
 # (Fuzz/make_seeds.py, Fuzz/make_isakmp_seeds.py).
@@ -14,7 +14,7 @@ scratch=Fuzz/.build
 if [ "${2:-}" = "--asan" ]; then sanitizers+=(--sanitize=address); scratch=Fuzz/.build-asan; fi
 log=$(mktemp /tmp/ward-fuzz.XXXXXX)
 trap 'rm -f "$log"' EXIT
-mkdir -p Fuzz/corpus Fuzz/corpus-isakmp Fuzz/corpus-engine Fuzz/corpus-cert
+mkdir -p Fuzz/corpus Fuzz/corpus-isakmp Fuzz/corpus-engine Fuzz/corpus-cert Fuzz/corpus-domain
 [ -n "$(ls -A Fuzz/corpus)" ] || /usr/bin/python3 Fuzz/make_seeds.py Fuzz/corpus
 [ -n "$(ls -A Fuzz/corpus-isakmp)" ] || /usr/bin/python3 Fuzz/make_isakmp_seeds.py Fuzz/corpus-isakmp
 # Engine seeds: each exchange step, each receiver, the legitimate next message unchanged (mode 2).
@@ -43,7 +43,20 @@ item = lambda b: len(b).to_bytes(2, "big") + b
 PY
     rm -rf "$seeds"
 fi
-for target in ESPFuzz:Fuzz/corpus ISAKMPFuzz:Fuzz/corpus-isakmp IKEEngineFuzz:Fuzz/corpus-engine CertificateFuzz:Fuzz/corpus-cert; do
+# Directory blob seeds: Windows' own ipsecData blobs, from the default policies Samba provisions.
+if [ -z "$(ls -A Fuzz/corpus-domain)" ] && [ -f /usr/share/samba/setup/provision.ldif ]; then
+    python3 - /usr/share/samba/setup/provision.ldif Fuzz/corpus-domain <<'PY'
+import base64, pathlib, sys
+kinds = {"YyEgIk": 0, "uCDcgM": 1, "AKy7EY": 2, "uSDcgM": 3, "tSDcgM": 4}
+text = pathlib.Path(sys.argv[1]).read_text()
+for n, line in enumerate(l for l in text.splitlines() if l.startswith("ipsecData:: ")):
+    value = line.split(":: ", 1)[1]
+    kind = kinds.get(value[:6])
+    if kind is not None:
+        (pathlib.Path(sys.argv[2]) / f"windows-{n}").write_bytes(bytes([0x80 | kind]) + base64.b64decode(value))
+PY
+fi
+for target in ESPFuzz:Fuzz/corpus ISAKMPFuzz:Fuzz/corpus-isakmp IKEEngineFuzz:Fuzz/corpus-engine CertificateFuzz:Fuzz/corpus-cert DomainPolicyFuzz:Fuzz/corpus-domain; do
     product=${target%%:*} corpus=${target#*:}
     swift build --package-path Fuzz --scratch-path "$scratch" -c release "${sanitizers[@]}" --product "$product"
     status=0
