@@ -20,8 +20,10 @@ public final class ActiveDirectoryPolicyStore: DomainPolicyStore {
     let container: IPsecContainer
     let domain: String
     private let random: () -> UUID
-    /// LDAP operations of the last command (searches included), for the benchmark.
-    public private(set) var lastOperationCount = 0
+    /// LDAP operations this session sent (searches and undo included): `show store` prints it.
+    public private(set) var operationCount = 0
+    /// An open batch: the snapshot it started from and its scratch store.
+    private var batch: (loaded: Loaded, before: DomainPolicyObjects, database: PolicyDatabase, path: String)?
 
     public init(directory: DirectoryService, domain: String, random: @escaping () -> UUID = { UUID() }) {
         self.directory = directory
@@ -42,6 +44,13 @@ public final class ActiveDirectoryPolicyStore: DomainPolicyStore {
 
     public var displayName: String { "Domain Store (\(domain), \(directory.serverName))" }
 
+    public var details: [(String, String)] {
+        [("Current Store", displayName), ("Batch Mode", batch == nil ? "DISABLED" : "ENABLED"),
+         ("LDAP Operations", String(operationCount))]
+    }
+
+    deinit { batch.map { Self.remove($0.path) } }
+
     // MARK: Reading
 
     struct Loaded {
@@ -51,7 +60,7 @@ public final class ActiveDirectoryPolicyStore: DomainPolicyStore {
 
     func load() throws -> Loaded {
         let entries = try directory.search(base: container.dn, oneLevel: true, filter: "(objectClass=ipsecBase)", attributes: [])
-        lastOperationCount = 1
+        operationCount += 1
         var actual: [String: DirectoryEntry] = [:]
         for entry in entries { actual[IPsecContainer.key(entry.dn)] = entry }
         return Loaded(actual: actual, image: try DomainPolicyDecoder(container: container).decode(entries))
@@ -87,6 +96,7 @@ public final class ActiveDirectoryPolicyStore: DomainPolicyStore {
     }
 
     public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        if let batch { return try batch.database.read(.domain, body) }
         let loaded = try load()
         let (database, path) = try scratch(loaded.image.objects)
         defer { Self.remove(path) }
@@ -96,6 +106,8 @@ public final class ActiveDirectoryPolicyStore: DomainPolicyStore {
     // MARK: Writing
 
     public func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
+        // In a batch the commands change the scratch store only; `commitBatch` writes.
+        if let batch { return try batch.database.write(.domain, body) }
         let loaded = try load()
         // `before` takes the same scratch round trip as `after`, so only the command's own
         // changes differ (the scratch store may order filters and rules its own way).
@@ -108,6 +120,37 @@ public final class ActiveDirectoryPolicyStore: DomainPolicyStore {
         return result
     }
 
+    // MARK: Batches
+
+    public var inBatch: Bool { batch != nil }
+
+    /// `set batch mode=enable`: one read of the container; the commands that follow work on
+    /// the scratch copy, and `commitBatch` writes their sum as one plan (all or nothing).
+    public func beginBatch() throws {
+        guard batch == nil else { throw DomainObjectError(object: "batch", attribute: "mode", "batch mode is already enabled") }
+        let loaded = try load()
+        let (database, path) = try scratch(loaded.image.objects)
+        do {
+            batch = (loaded, try Self.objects(of: database), database, path)
+        } catch {
+            Self.remove(path)
+            throw error
+        }
+    }
+
+    public func commitBatch() throws {
+        guard let open = batch else { throw DomainObjectError(object: "batch", attribute: "mode", "batch mode is not enabled") }
+        batch = nil
+        defer { Self.remove(open.path) }
+        try commit(loaded: open.loaded, before: open.before, after: try Self.objects(of: open.database))
+    }
+
+    public func rollbackBatch() {
+        guard let open = batch else { return }
+        batch = nil
+        Self.remove(open.path)
+    }
+
     func commit(loaded: Loaded, before: DomainPolicyObjects, after: DomainPolicyObjects) throws {
         guard before != after else { return }
         var companions = loaded.image.companions
@@ -116,7 +159,7 @@ public final class ActiveDirectoryPolicyStore: DomainPolicyStore {
         let plan = DomainChangePlan(before: try encoder.entries(before, companions: companions),
                                     after: try encoder.entries(after, companions: companions), actual: loaded.actual)
         let executor = DomainChangeExecutor(directory: directory)
-        defer { lastOperationCount += executor.operations }
+        defer { operationCount += executor.operations }
         try executor.run(plan)
     }
 }

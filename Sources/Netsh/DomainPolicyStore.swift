@@ -11,6 +11,14 @@ import PolicyStore
 public protocol DomainPolicyStore: AnyObject {
     /// `Domain Store (ward.test, dc1.ward.test:389)`, for `show store`.
     var displayName: String { get }
+    /// `show store` fields: the store, batch mode, operations sent.
+    var details: [(String, String)] { get }
+    /// `set batch mode=enable`: later commands change a scratch copy until `commitBatch`
+    /// writes them to the directory as one change (all or nothing) or `rollbackBatch` drops them.
+    var inBatch: Bool { get }
+    func beginBatch() throws
+    func commitBatch() throws
+    func rollbackBatch()
     func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T
     func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T
     /// `set policy name= gponame=`: assigns the policy to the Group Policy object with that

@@ -56,17 +56,21 @@ public final class NetshSession {
     }
 
     /// Whether a batch is open.
-    public var inBatch: Bool { openedDatabase?.inBatch ?? false }
+    public var inBatch: Bool { (openedDatabase?.inBatch ?? false) || (domainStore?.inBatch ?? false) }
 
     /// Ends the session normally: an open batch is committed (netsh applies a batch at the end
     /// of a script).
     public func finish() throws(NetshError) {
+        if let domainStore, domainStore.inBatch {
+            do { try domainStore.commitBatch() } catch { throw NetshError.wrap(error) }
+        }
         guard let openedDatabase, openedDatabase.inBatch else { return }
         do { try openedDatabase.commitBatch() } catch { throw NetshError(error) }
     }
 
     /// Ends the session after an error: an open batch is discarded.
     public func abandon() {
+        domainStore?.rollbackBatch()
         openedDatabase?.rollbackBatch()
     }
 
@@ -79,7 +83,9 @@ public final class NetshSession {
 
     func write<T>(_ body: (StoreTransaction) throws -> T) throws(NetshError) -> T {
         if location == .domain, let domainStore {
-            if inBatch { throw NetshError("set batch: batch mode applies to the local and persistent stores; the domain store writes each command as it runs") }
+            if openedDatabase?.inBatch == true {
+                throw NetshError("set batch: a batch of the \(StoreLocation.local.displayName) or \(StoreLocation.persistent.displayName) is open; end it (set batch mode=disable) before writing to the domain store")
+            }
             do { return try domainStore.write(body) } catch { throw NetshError.wrap(error) }
         }
         do { return try database().write(location, body) } catch { throw NetshError.wrap(error) }

@@ -179,7 +179,7 @@ extension StaticCommands {
 
     static func showStore(_ session: NetshSession, _ arguments: BoundArguments) throws -> CommandOutput {
         if session.location == .domain, let store = session.domainStore {
-            return CommandOutput(ShowLayout.fields([("Current Store", store.displayName), ("Batch Mode", "DISABLED")]))
+            return CommandOutput(ShowLayout.fields(store.details))
         }
         let path = (try? session.database().path) ?? "(not opened)"
         return CommandOutput(ShowLayout.fields([("Current Store", session.location.displayName), ("Database", path),

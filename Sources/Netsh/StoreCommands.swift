@@ -31,6 +31,7 @@ extension StaticCommands {
             guard let opener = session.domainStoreOpener else {
                 throw arguments.fail("location", "this build of ward has no directory client; use local or persistent")
             }
+            if session.inBatch { throw arguments.fail("location", "a batch is open; end it (set batch mode=disable) before changing the store") }
             let store: DomainPolicyStore
             do { store = try opener(arguments.string("domain")) } catch { throw NetshError("set store: \(error)") }
             session.domainStore = store
@@ -41,6 +42,9 @@ extension StaticCommands {
             throw arguments.fail("location", "'\(text)' is not local, persistent or domain")
         }
         if arguments.has("domain") { throw arguments.fail("domain", "applies only to location=domain") }
+        if session.domainStore?.inBatch == true {
+            throw arguments.fail("location", "a batch of the domain store is open; end it (set batch mode=disable) before changing the store")
+        }
         session.location = location
         session.domainStore = nil
         return .none
@@ -48,9 +52,19 @@ extension StaticCommands {
 
     static func setBatch(_ session: NetshSession, _ arguments: BoundArguments) throws -> CommandOutput {
         let mode = try arguments.requiredString("mode").lowercased()
-        if session.location == .domain {
-            guard mode == "enable" || mode == "disable" else { throw arguments.fail("mode", "'\(mode)' is not enable or disable") }
-            return CommandOutput(warnings: ["batch mode has no effect in the domain store: each command is written to the directory as it runs, all of it or none"])
+        if session.location == .domain, let store = session.domainStore {
+            do {
+                switch mode {
+                case "enable": try store.beginBatch()
+                case "disable": try store.commitBatch()
+                default: throw arguments.fail("mode", "'\(mode)' is not enable or disable")
+                }
+            } catch let error as NetshError {
+                throw error
+            } catch {
+                throw NetshError("set batch: \(error)")
+            }
+            return .none
         }
         let database = try session.database()
         switch mode {

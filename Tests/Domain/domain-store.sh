@@ -206,6 +206,13 @@ dbcheck "concurrent writers"
 # 7. Bad input: each a one-line error, nothing written.
 objects() { ldap -b "$IPSEC" -s one "(objectClass=ipsecBase)" dn | grep -c "^dn:"; }
 n0=$(objects)
+# A batch is one change: a script that fails inside it writes nothing; one that ends writes all.
+out=$(domain <<<$'set batch mode=enable\nadd policy name="Batch One"\nadd filterlist name="Batch List"\nadd rule name=R policy="Batch One" filterlist="Batch List" filteraction=Nonexistent' 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | has "Nonexistent" && [ "$(objects)" = "$n0" ] && pass "a batch that fails writes nothing" || fail "failed batch" "$rc $out"
+domain <<<$'set batch mode=enable\nadd policy name="Batch One"\nadd filterlist name="Batch List"\nadd rule name=R policy="Batch One" filterlist="Batch List" filteraction=Permit\nset batch mode=disable\nshow store' > "$DIR/batch.out" 2>&1
+[ "$(objects)" = $((n0 + 6)) ] && dangling && pass "a batch writes its six objects at the end ($(sed -n 's/^LDAP Operations *: //p' "$DIR/batch.out") LDAP operations)" || fail "batch" "$(objects) vs $n0: $(cat "$DIR/batch.out")"
+domain <<<$'delete policy name="Batch One"\ndelete filterlist name="Batch List"' > /dev/null 2>&1
+[ "$(objects)" = "$n0" ] && pass "deleting them removes all six" || fail "batch delete" "$(objects) vs $n0"
 out=$(nsx $HOST timeout 60 "$WARD" ipsec static set store location=domain domain=10.77.51.99 2>&1); rc=$?
 [ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | has "10.77.51.99" && pass "unreachable DC: $out" || fail "unreachable DC" "$rc $out"
 out=$(nsx $HOST timeout 60 "$WARD" ipsec static set store location=domain domain=nowhere.test 2>&1); rc=$?
