@@ -148,6 +148,22 @@ pb=$!
 wait $pa $pb
 count=$(ldap -b "$IPSEC" -s one "(&(objectClass=ipsecPolicy)(ipsecName=Server Isolation))" ipsecNFAReference | grep -c "^ipsecNFAReference:")
 [ "$count" -ge $((rulecount + 1)) ] && dangling && pass "concurrent administrators: no dangling reference ($count NFAs referenced)" || fail "concurrency" "$count; $(cat "$DIR"/admin-*.out | tail -4)"
+# One deletes a filter list while the other adds a rule that uses it, five times: whichever
+# lands, the list and its rule exist together or not at all, and nothing dangles.
+consistent=0
+for trial in 1 2 3 4 5; do
+  domain <<<"add filterlist name=\"Race $trial\"" > /dev/null 2>&1
+  domain <<<"delete filterlist name=\"Race $trial\"" > "$DIR/race-del.out" 2>&1 &
+  pd=$!
+  domain <<<"add rule name=\"Race $trial\" policy=\"Server Isolation\" filterlist=\"Race $trial\" filteraction=Permit" > "$DIR/race-add.out" 2>&1 &
+  pr=$!
+  wait $pd $pr
+  list=$(ldap -b "$IPSEC" -s one "(&(objectClass=ipsecFilter)(ipsecName=Race $trial))" dn | grep -c "^dn:")
+  rule=$(ldap -b "$IPSEC" -s one "(&(objectClass=ipsecNFA)(ipsecName=Race $trial))" dn | grep -c "^dn:")
+  if { [ "$rule" -eq 0 ] || [ "$list" -eq 1 ]; } && dangling; then consistent=$((consistent + 1)); else
+    echo "race $trial: list=$list rule=$rule; $(cat "$DIR/race-del.out" "$DIR/race-add.out")"; fi
+done
+[ $consistent -eq 5 ] && pass "delete filter list against add rule, five races: never a rule without its list" || fail "delete/add race" "$consistent of 5"
 dbcheck "concurrent writers"
 
 # 7. Bad input: each a one-line error, nothing written.
