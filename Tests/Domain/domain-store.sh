@@ -182,6 +182,10 @@ out=$(nsx $HOST timeout 60 "$WARD" ipsec static set store location=domain domain
 [ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | has "nowhere.test" && pass "wrong realm: $out" || fail "wrong realm" "$rc $out"
 out=$(KRB5CCNAME=FILE:$DIR/none.ccache nsx $HOST timeout 60 "$WARD" ipsec static set store location=domain domain=ward.test 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$out" | has "bind" && pass "no ticket: $out" || fail "no ticket" "$rc $out"
+echo "$PASS" | KRB5CCNAME=FILE:$DIR/short.ccache nsx $HOST kinit -l 5s administrator@$REALM > /dev/null 2>&1
+sleep 7
+out=$(KRB5CCNAME=FILE:$DIR/short.ccache nsx $HOST timeout 60 "$WARD" ipsec static set store location=domain domain=ward.test 2>&1); rc=$?
+[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | has "xpired\|bind" && pass "an expired ticket: $out" || fail "expired ticket" "$rc $out"
 timeout 60 samba-tool user create plainuser 'Plain-User-Pass-1' -s "$SMBCONF" > /dev/null 2>&1
 echo 'Plain-User-Pass-1' | KRB5CCNAME=FILE:$DIR/user.ccache nsx $HOST kinit plainuser@$REALM > /dev/null 2>&1
 out=$(KRB5CCNAME=FILE:$DIR/user.ccache domain <<<'add policy name="Not Allowed"' 2>&1); rc=$?

@@ -21,6 +21,6 @@ final class DomainStoreInteropTests: XCTestCase {
         let results = output.split(separator: "\n").filter { $0.hasPrefix("PASS") || $0.hasPrefix("FAIL") }
         print(results.joined(separator: "\n"))
         XCTAssertEqual(status, 0, output)
-        XCTAssertEqual(results.filter { $0.hasPrefix("PASS") }.count, 43, output)
+        XCTAssertEqual(results.filter { $0.hasPrefix("PASS") }.count, 44, output)
     }
 }
