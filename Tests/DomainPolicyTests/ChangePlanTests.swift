@@ -1,5 +1,6 @@
 import DomainPolicy
 import Foundation
+import Packet
 import Policy
 import XCTest
 
@@ -14,6 +15,8 @@ final class FakeDirectory: DirectoryService {
     let defaultNamingContext = "DC=ward,DC=test"
     let serverName = "fake:389"
     private var count = 0
+    /// Operations so far (the next one is `operations + 1`).
+    var operations: Int { count }
 
     private func step(_ text: String) throws(DirectoryError) {
         count += 1
@@ -132,9 +135,10 @@ final class ChangePlanTests: XCTestCase {
         let snapshot = directory.entries
         var mine = objects
         mine.filterLists[0].description = "mine"
+        mine.filterLists[0].filters.append(Filter(source: .me, destination: .subnet(Subnet("10.77.0.0/16")!)))
         let plan = DomainChangePlan(before: before, after: try image(mine, companions), actual: snapshot)
         // Meanwhile another administrator rewrites the same filter list's blob.
-        directory.interference[1] = { other in
+        directory.interference[directory.operations + 1] = { other in
             let key = IPsecContainer.key(self.container.dn(.filter, objects.filterLists[0].id))
             other.entries[key]?.attributes["ipsecdata"] = [[0x01, 0x02]]
         }
@@ -143,7 +147,7 @@ final class ChangePlanTests: XCTestCase {
         }
         let list = try XCTUnwrap(directory.entries[IPsecContainer.key(container.dn(.filter, objects.filterLists[0].id))])
         XCTAssertEqual(list.values("ipsecdata"), [[0x01, 0x02]], "their change stands")
-        XCTAssertNil(list.string("description"), "ours did not land")
+        XCTAssertNil(list.string("description"), "none of ours landed: the description added before the blob failed was undone")
     }
 
     func testDeletingASharedListThatGainedAnOwnerIsAbandoned() throws {
@@ -158,7 +162,7 @@ final class ChangePlanTests: XCTestCase {
         let plan = DomainChangePlan(before: before, after: try image(without, companions), actual: directory.entries)
         let spareDN = container.dn(.filter, spare.id)
         // Another administrator's new rule starts using the list before the delete.
-        directory.interference[1] = { other in
+        directory.interference[directory.operations + 1] = { other in
             other.entries[IPsecContainer.key(spareDN)]?.attributes["ipsecownersreference"] = [Array("CN=ipsecNFA{0},CN=IP Security,CN=System,DC=ward,DC=test".utf8)]
         }
         XCTAssertThrowsError(try DomainChangeExecutor(directory: directory).run(plan)) { error in
