@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Directory", dependencies: ["CLDAP", "DomainPolicy"]),
         // The domain store behind `set store location=domain`: Netsh's commands on a scratch
         // copy, the difference written to the directory; GPO assignment.
-        .target(name: "DomainStore", dependencies: ["Directory", "DomainPolicy", "Netsh", "Policy", "PolicyStore"]),
+        .target(name: "DomainStore", dependencies: ["Directory", "DomainPolicy", "Netsh", "Platform", "Policy", "PolicyStore"]),
         // The daemon's wiring: the userspace datapath, IKE, the control API.
         .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
         .executableTarget(name: "wardd", dependencies: [

@@ -20,10 +20,8 @@ public struct DirectoryError: Error, CustomStringConvertible, Sendable, Equatabl
     // RFC 4511 result codes the domain store reacts to.
     public static let noSuchAttribute: Int32 = 16
     public static let noSuchObject: Int32 = 32
-    public static let insufficientAccessRights: Int32 = 50
     public static let entryAlreadyExists: Int32 = 68
     public static let attributeOrValueExists: Int32 = 20
-    public static let constraintViolation: Int32 = 19
 
     /// The change conflicts with what another writer did in between (the entry or the value
     /// this one expected is gone, or already there).

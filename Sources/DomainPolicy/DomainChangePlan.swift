@@ -30,7 +30,7 @@ public struct DomainChangePlan: Sendable, Equatable {
     ///   - after: the encoder's image after the command;
     ///   - actual: the entries as read, whose exact values the modifies delete.
     public init(before: [String: DirectoryEntry], after: [String: DirectoryEntry], actual: [String: DirectoryEntry]) {
-        var adds: [Step] = [], modifies: [Step] = [], ownerAdds: [Step] = [], ownerDeletes: [Step] = [], deletes: [Step] = []
+        var adds: [Step] = [], modifies: [Step] = [], ownerAdds: [Step] = [], ownerDeletes: [Step] = []
         func rank(_ entry: DirectoryEntry) -> Int {
             let objectClass = entry.string(IPsecAttribute.objectClass)?.lowercased() ?? ""
             switch objectClass {
@@ -39,17 +39,13 @@ public struct DomainChangePlan: Sendable, Equatable {
             default: return 0
             }
         }
-        for key in after.keys.sorted() where before[key] == nil {
-            let entry = after[key]!
-            var created = entry
-            created.attributes[IPsecAttribute.owners] = nil
-            adds.append(.add(created))
+        let created = after.keys.filter { before[$0] == nil }.map { after[$0]! }.sorted { (rank($0), $0.dn) < (rank($1), $1.dn) }
+        for entry in created {
+            var bare = entry
+            bare.attributes[IPsecAttribute.owners] = nil
+            adds.append(.add(bare))
             let owners = entry.values(IPsecAttribute.owners)
             if !owners.isEmpty { ownerAdds.append(.modify(dn: entry.dn, [AttributeChange(.add, IPsecAttribute.owners, owners)])) }
-        }
-        adds.sort { lhs, rhs in
-            guard case .add(let a) = lhs, case .add(let b) = rhs else { return false }
-            return (rank(a), a.dn) < (rank(b), b.dn)
         }
         for key in after.keys.sorted() {
             guard let old = before[key], let new = after[key] else { continue }
@@ -81,15 +77,11 @@ public struct DomainChangePlan: Sendable, Equatable {
             if !addOwners.isEmpty { ownerAdds.append(.modify(dn: new.dn, [AttributeChange(.add, IPsecAttribute.owners, addOwners)])) }
             if !dropOwners.isEmpty { ownerDeletes.append(.modify(dn: new.dn, [AttributeChange(.delete, IPsecAttribute.owners, dropOwners)])) }
         }
-        for key in before.keys.sorted() where after[key] == nil {
-            deletes.append(.delete(actual[key] ?? before[key]!))
-        }
-        deletes.sort { lhs, rhs in
-            guard case .delete(let a) = lhs, case .delete(let b) = rhs else { return false }
-            return (-rank(a), a.dn) < (-rank(b), b.dn)
-        }
+        let removedKeys = before.keys.filter { after[$0] == nil }
+        let deletes: [Step] = removedKeys.map { actual[$0] ?? before[$0]! }
+            .sorted { (-rank($0), $0.dn) < (-rank($1), $1.dn) }.map { .delete($0) }
         steps = adds + modifies + ownerAdds + ownerDeletes + deletes
-        deleted = Set(before.keys.filter { after[$0] == nil })
+        deleted = Set(removedKeys)
     }
 
     /// Attributes holding several values, changed value by value.
@@ -102,7 +94,4 @@ public struct DomainChangePlan: Sendable, Equatable {
         }
         return a == b
     }
-
-    /// LDAP operations the plan will send.
-    public var operationCount: Int { steps.count }
 }

@@ -254,7 +254,10 @@ public struct DomainPolicyDecoder {
             case 1:
                 network = IPAddress(octets: Array(value.address.prefix(4)))
                 let mask = value.secondary.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-                prefix = value.type == FilterVersion2.Address.single ? 32 : mask.nonzeroBitCount
+                guard let length = PrefixLength.of(mask: IPv4Address(mask)) else {
+                    throw DomainObjectError(object: object, attribute: "ipsecData", "\(field): mask \(IPv4Address(mask)) is not contiguous")
+                }
+                prefix = value.type == FilterVersion2.Address.single ? 32 : length
             case 2:
                 network = IPAddress(octets: value.address)
                 prefix = value.type == FilterVersion2.Address.single ? 128 : Int(value.secondary[0])
@@ -284,8 +287,7 @@ public struct DomainPolicyDecoder {
         let maskValue = mask.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         if addressValue == 0 && maskValue == 0xFFFF_FFFF { return .me }
         if maskValue == 0 { return .any }
-        let prefix = maskValue.leadingZeroBitCount == 0 ? (~maskValue).leadingZeroBitCount : 0
-        guard maskValue == (prefix == 32 ? ~UInt32(0) : ~(~UInt32(0) >> UInt32(prefix))) else {
+        guard let prefix = PrefixLength.of(mask: IPv4Address(maskValue)) else {
             throw DomainObjectError(object: object, attribute: "ipsecData", "\(field): mask \(IPv4Address(maskValue)) is not contiguous")
         }
         guard let subnet = Subnet(address: .v4(IPv4Address(addressValue & maskValue)), prefixLength: prefix) else {

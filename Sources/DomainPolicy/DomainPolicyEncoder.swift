@@ -256,8 +256,7 @@ public struct DomainPolicyEncoder {
             switch subnet.network {
             case .v4(let v4):
                 bytes = v4.octets
-                let mask: UInt32 = subnet.prefixLength == 0 ? 0 : ~UInt32(0) << (32 - UInt32(subnet.prefixLength))
-                secondary.replaceSubrange(0..<4, with: IPv4Address(mask).octets)
+                secondary.replaceSubrange(0..<4, with: subnet.ipv4Mask?.octets ?? [])
             case .v6(let v6):
                 bytes = v6.octets
                 secondary[0] = UInt8(subnet.prefixLength)
@@ -281,13 +280,11 @@ public struct DomainPolicyEncoder {
             }
             return ([0, 0, 0, 0], [0, 0, 0, 0], special)
         case .subnet(let subnet):
-            guard case .v4(let network) = subnet.network else {
+            guard case .v4(let network) = subnet.network, let mask = subnet.ipv4Mask else {
                 throw DomainObjectError(object: object, attribute: field,
                                         "\(subnet) is IPv6; the Windows Server 2003 directory format holds IPv4 filters only")
             }
-            let prefix = subnet.prefixLength
-            let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << (32 - UInt32(prefix))
-            return (network.octets, IPv4Address(mask).octets, nil)
+            return (network.octets, mask.octets, nil)
         }
     }
 }

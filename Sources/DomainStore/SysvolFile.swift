@@ -1,5 +1,6 @@
 import DomainPolicy
 import Foundation
+import Platform
 
 /// The GPO's `GPT.INI` on the domain's SYSVOL share, through Samba's `smbclient` with the
 /// caller's Kerberos tickets (SMB with signing: a protocol Ward does not speak itself).
@@ -25,22 +26,17 @@ enum SysvolFile {
         try run(["//\(host)/sysvol", "--use-kerberos=required", "-c", "put \(local) \(directory)/GPT.INI"])
     }
 
+    /// smbclient reports some failures (NT_STATUS_…) with exit status 0: both count.
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/smbclient")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw DirectoryError(code: -1, operation: "update GPT.INI on SYSVOL", message: "cannot run smbclient (apt-get install smbclient): \(error)")
+        let printed: String
+        do {
+            printed = try SystemCommand.run("/usr/bin/smbclient", arguments)
+        } catch {
+            let line = error.output.split(separator: "\n").last(where: { $0.contains("NT_STATUS") }).map(String.init) ?? error.output
+            throw DirectoryError(code: -1, operation: "update GPT.INI on SYSVOL", message: "smbclient: \(line.trimmingCharacters(in: .whitespaces))")
         }
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, !printed.contains("NT_STATUS_") else {
-            let line = printed.split(separator: "\n").last(where: { $0.contains("NT_STATUS") }) ?? Substring(printed)
+        if let line = printed.split(separator: "\n").first(where: { $0.contains("NT_STATUS_") }) {
             throw DirectoryError(code: -1, operation: "update GPT.INI on SYSVOL", message: "smbclient: \(line.trimmingCharacters(in: .whitespaces))")
         }
         return printed

@@ -84,6 +84,11 @@ public enum PrefixLength {
             return length
         }
         guard bitWidth == 32, let mask = IPv4Address(trimmed) else { return nil }
+        return of(mask: mask)
+    }
+
+    /// The prefix length of an IPv4 netmask, or nil when the mask is not contiguous.
+    public static func of(mask: IPv4Address) -> Int? {
         let ones = mask.value.leadingZeroBitCount == 0 ? (~mask.value).leadingZeroBitCount : 0
         // Contiguous means: `ones` leading 1 bits and nothing after them.
         guard Subnet.v4MaskValue(ones) == mask.value else { return nil }
