@@ -49,15 +49,22 @@ let package = Package(
         // Windows' IPsec objects in Active Directory ([MS-GPIPSEC]): the blob codec, the
         // mapping to Ward's policy model, the ordered change plan. No I/O.
         .target(name: "DomainPolicy", dependencies: ["Policy", "Packet"]),
+        // Group Policy for the IPsec extension ([MS-GPOL], [MS-GPIPSEC] §3.2): which GPO's
+        // policy applies to a computer, security filtering, the assigned policy's closure and
+        // polling stamp. No I/O: over the `GroupPolicyDirectory` protocol.
+        .target(name: "GroupPolicy", dependencies: ["DomainPolicy", "Filtering", "Packet", "Policy"]),
         // LDAP to a domain controller (SASL GSSAPI, sealed), DC discovery through DNS SRV.
         .target(name: "Directory", dependencies: ["CLDAP", "DomainPolicy"]),
         // The domain store behind `set store location=domain`: Netsh's commands on a scratch
         // copy, the difference written to the directory; GPO assignment.
         .target(name: "DomainStore", dependencies: ["Directory", "DomainPolicy", "Netsh", "Platform", "Policy", "PolicyStore"]),
+        // The host's side of the domain: machine identity (keytab), the Group Policy worker
+        // thread, the domain cache.
+        .target(name: "DomainClient", dependencies: ["Directory", "DomainPolicy", "Filtering", "GroupPolicy", "Packet", "Platform"]),
         // The daemon's wiring: the userspace datapath, IKE, the control API.
-        .target(name: "Agent", dependencies: ["Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
+        .target(name: "Agent", dependencies: ["DomainClient", "GroupPolicy", "Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
         .executableTarget(name: "wardd", dependencies: [
-            "Agent", "Certificates", "Platform", "PolicyStore", "Filtering",
+            "Agent", "DomainClient", "Certificates", "Platform", "PolicyStore", "Filtering",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "PolicyStore", dependencies: [
@@ -66,7 +73,7 @@ let package = Package(
         ]),
         .target(name: "Netsh", dependencies: ["Policy", "PolicyStore", "Packet"]),
         .executableTarget(name: "ward", dependencies: [
-            "Agent", "Certificates", "DomainStore", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
+            "Agent", "Directory", "DomainClient", "GroupPolicy", "Certificates", "DomainStore", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.
@@ -100,6 +107,7 @@ let package = Package(
                                                        "XFRM", "ward", "wardd"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "DomainPolicyTests", dependencies: ["DomainPolicy", "Policy", "Packet"]),
+        .testTarget(name: "GroupPolicyTests", dependencies: ["GroupPolicy", "DomainPolicy", "Filtering", "Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],
                     exclude: ["Golden"]),

@@ -1,3 +1,4 @@
+import DomainClient
 import Foundation
 import Platform
 
@@ -24,6 +25,12 @@ public struct AgentConfiguration: Sendable {
     public var verbose = false
     /// Interop test oracles only: where to write every installed SA's keys (`OracleKeyLog`).
     public var oracleKeyLog: String?
+
+    /// Group Policy: the domain, the machine's identity and the intervals (`wardd --domain`);
+    /// nil: the host takes no domain policy.
+    public var groupPolicy: GroupPolicyWorker.Configuration?
+    /// The last domain policy in force (`/var/lib/ward/domain-cache.json`, 0600).
+    public var domainCachePath = "/var/lib/ward/domain-cache.json"
 
     public init() {}
 }

@@ -17,6 +17,21 @@ extension AgentRuntime {
         let report = MonitorReport(runtime: self, arguments: decoded.arguments)
         switch decoded.command.lowercased() {
         case "trace sa": return traceSA(decoded.arguments)
+        case "show rsop": return ControlResponse(status: 0, output: ResultantSetOfPolicy(runtime: self).text)
+        case "gpupdate":
+            guard let worker = groupPolicy else {
+                return ControlResponse(status: 1, output: "gpupdate: this host takes no domain policy (wardd was started without --domain)")
+            }
+            return ControlResponse(status: 0, output: String(worker.updateNow()))
+        case "gpupdate status":
+            // Answered once the cycle `cycle` has run and its event was applied (the loop
+            // drains events every second): "done" and the state, or "running".
+            guard let worker = groupPolicy, let cycle = decoded.arguments["cycle"].flatMap({ Int($0) }) else {
+                return ControlResponse(status: 1, output: "gpupdate status: cycle is required")
+            }
+            let done = worker.completedCycles >= cycle
+            drainGroupPolicy()
+            return ControlResponse(status: 0, output: done ? "done\n" + groupPolicyStatus : "running")
         case "show mmsas": return ControlResponse(status: 0, output: report.mainModeSAs())
         case "show qmsas": return ControlResponse(status: 0, output: report.quickModeSAs())
         case "show stats":

@@ -51,6 +51,7 @@ extension AgentRuntime {
                 for spi in expired { perform(engine.delete(inboundSPI: spi, now: now)) }
             }
         })])
+        groupPolicy?.stop()
         log(.notice, "stopping", ["sas": kernel.securityAssociations.count])
         for pair in kernel.securityAssociations { perform(engine.delete(inboundSPI: pair.inboundSPI, now: now)) }
         for failure in kernel.removeAll() { log(.warning, "XFRM cleanup", ["reason": failure]) }

@@ -1,7 +1,9 @@
 import Certificates
+import DomainClient
 import ESP
 import Filtering
 import Foundation
+import GroupPolicy
 import IKE
 import Packet
 import Platform
@@ -51,7 +53,17 @@ public final class AgentRuntime: PacketSink {
     /// `ipsec dynamic` rules and policies: in memory only, compiled ahead of the stores.
     var dynamic = DynamicPolicy()
     /// The stores' policies as last read successfully (a store that cannot be read keeps these).
-    private var storeSnapshots: [PolicySnapshot] = []
+    var storeSnapshots: [PolicySnapshot] = []
+    /// The domain's policy (Group Policy), when a GPO assigns one: it takes the local
+    /// policy's place (`AgentRuntime+GroupPolicy`).
+    var domainLayer: DomainLayer?
+    /// The Group Policy client's thread, with `wardd --domain`.
+    var groupPolicy: GroupPolicyWorker?
+    /// The last Group Policy result (for RSoP) and the state of the domain layer, in words.
+    var groupPolicyResult: GroupPolicyResult?
+    var groupPolicyStatus = "no domain (wardd --domain not given)"
+    /// Whether the current outage of the domain controllers was already logged.
+    var domainOutageLogged = false
     var machine = SystemConfiguration.read()
     var settings: AgentSettings
     let startedAt = Date()
@@ -131,6 +143,7 @@ public final class AgentRuntime: PacketSink {
                                  "socket": configuration.socketPath, "policy": policySummary])
         loop(ikeSources() + [(outboundDevice.descriptor, drainOutbound), (inboundDevice.descriptor, drainInbound),
                              (rawESP.descriptor, drainESP), (rawESP6?.descriptor ?? -1, drainESP6)])
+        groupPolicy?.stop()
         log(.notice, "stopping", ["sas": datapath.table.count])
         for entry in datapath.table.entries { perform(engine.delete(inboundSPI: entry.inboundSPI, now: now)) }
         steering.uninstall()
@@ -262,6 +275,7 @@ public final class AgentRuntime: PacketSink {
             lastDiagnostics = now
         }
         refreshCertificates()
+        drainGroupPolicy()
         let current = SystemConfiguration.read()
         if current != machine {
             machine = current
@@ -280,6 +294,7 @@ public final class AgentRuntime: PacketSink {
     /// them away for a moment.
     func loadStartupPolicy() {
         refreshCertificates()
+        loadDomainCache()
         if kernel?.installedPolicies.isEmpty ?? true, let snapshots = try? loader.snapshots() {
             let persistent = snapshots.filter { $0.store == StoreLocation.persistent.rawValue }
             if !persistent.isEmpty, persistent.count < snapshots.count {
@@ -288,6 +303,7 @@ public final class AgentRuntime: PacketSink {
             }
         }
         reloadPolicy(force: true)
+        startGroupPolicy()
     }
 
     /// The boot-time filter (`wardd --boot`) has done its work once the policy is in force.
@@ -324,13 +340,13 @@ public final class AgentRuntime: PacketSink {
     /// Compiles the dynamic rules and the stores' policies into a new table and swaps it in;
     /// returns why not when it does not compile (the running table then stays).
     func applyPolicy() -> String? {
-        let snapshots = dynamic.snapshots() + storeSnapshots
+        let layers = effectiveStoreSnapshots
         do {
-            try policy.update(snapshots, addresses: machine)
+            try policy.update(dynamic.snapshots() + layers, addresses: machine)
         } catch {
             return "\(error)"
         }
-        var names = storeSnapshots.map { "\($0.policy.name) (\($0.store))" }
+        var names = layers.map { "\($0.policy.name) (\($0.store))" }
         if !dynamic.rules.isEmpty { names.insert("\(dynamic.rules.count) dynamic rule(s)", at: 0) }
         let summary = names.isEmpty ? "no policy assigned" : names.joined(separator: ", ")
         log(.notice, "policy applied", ["policies": summary, "filters": policy.decider.table.filters.count, "generation": policy.generation])

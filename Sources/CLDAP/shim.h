@@ -46,4 +46,20 @@ static inline int ward_ldap_ssf(LDAP *ld) {
     if (ldap_get_option(ld, LDAP_OPT_X_SASL_SSF, &ssf) != LDAP_OPT_SUCCESS) return -1;
     return (int)ssf;
 }
+
+/// A synchronous search with the LDAP_SERVER_SD_FLAGS control ([MS-ADTS] §3.1.1.3.4.1.11)
+/// asking for the DACL only (value 4, BER SEQUENCE { INTEGER 4 }): what a computer account may
+/// read of a GPO's nTSecurityDescriptor.
+static inline int ward_ldap_search_dacl(LDAP *ld, const char *base, int scope, const char *filter, char **attrs,
+                                        LDAPMessage **result) {
+    static char value[] = { 0x30, 0x03, 0x02, 0x01, 0x04 };
+    struct berval ber = { .bv_len = sizeof value, .bv_val = value };
+    LDAPControl *control = NULL;
+    int rc = ldap_control_create("1.2.840.113556.1.4.801", 1, &ber, 1, &control);
+    if (rc != LDAP_SUCCESS) return rc;
+    LDAPControl *controls[] = { control, NULL };
+    rc = ldap_search_ext_s(ld, base, scope, filter, attrs, 0, controls, NULL, NULL, LDAP_NO_LIMIT, result);
+    ldap_control_free(control);
+    return rc;
+}
 #endif

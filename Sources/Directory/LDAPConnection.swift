@@ -69,10 +69,23 @@ public final class LDAPConnection: DirectoryService {
     }
 
     public func search(base: String, oneLevel: Bool, filter: String, attributes: [String]) throws(DirectoryError) -> [DirectoryEntry] {
+        try search(base: base, scope: oneLevel ? .oneLevel : .base, filter: filter, attributes: attributes, securityDescriptor: false)
+    }
+
+    /// A search in any scope. `securityDescriptor`: `nTSecurityDescriptor` comes with its DACL
+    /// only (the SD-flags control), which accounts without SeSecurityPrivilege may read.
+    public func search(base: String, scope: SearchScope, filter: String, attributes: [String],
+                       securityDescriptor: Bool) throws(DirectoryError) -> [DirectoryEntry] {
         var result: OpaquePointer?
+        let scopeCode = switch scope {
+        case .base: LDAP_SCOPE_BASE
+        case .oneLevel: LDAP_SCOPE_ONELEVEL
+        case .subtree: LDAP_SCOPE_SUBTREE
+        }
         let rc = withCStrings(attributes) { names in
-            ldap_search_ext_s(handle, base, oneLevel ? LDAP_SCOPE_ONELEVEL : LDAP_SCOPE_BASE, filter,
-                              attributes.isEmpty ? nil : names, 0, nil, nil, nil, LDAP_NO_LIMIT, &result)
+            securityDescriptor
+                ? ward_ldap_search_dacl(handle, base, scopeCode, filter, attributes.isEmpty ? nil : names, &result)
+                : ldap_search_ext_s(handle, base, scopeCode, filter, attributes.isEmpty ? nil : names, 0, nil, nil, nil, LDAP_NO_LIMIT, &result)
         }
         defer { if let result { ldap_msgfree(result) } }
         guard rc == LDAP_SUCCESS else { throw failure(rc, "search \(base.isEmpty ? "the root DSE" : base)") }

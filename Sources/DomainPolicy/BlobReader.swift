@@ -111,7 +111,7 @@ public enum WindowsGUID {
         return [u.3, u.2, u.1, u.0, u.5, u.4, u.7, u.6, u.8, u.9, u.10, u.11, u.12, u.13, u.14, u.15]
     }
 
-    static func uuid(fromBytes b: [UInt8]) -> UUID {
+    public static func uuid(fromBytes b: [UInt8]) -> UUID {
         UUID(uuid: (b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
     }
 

@@ -16,3 +16,6 @@ public protocol DirectoryService: AnyObject {
     func modify(_ dn: String, _ changes: [AttributeChange]) throws(DirectoryError)
     func delete(_ dn: String) throws(DirectoryError)
 }
+
+/// LDAP search scopes (RFC 4511 §4.5.1.2).
+public enum SearchScope: Sendable { case base, oneLevel, subtree }

@@ -165,8 +165,8 @@ public final class ActiveDirectoryPolicyStore: DomainPolicyStore {
 }
 
 /// The machine's DNS domain: `domain` or the first `search` entry of /etc/resolv.conf.
-enum MachineDomain {
-    static func name(resolvConf: String = "/etc/resolv.conf") -> String? {
+public enum MachineDomain {
+    public static func name(resolvConf: String = "/etc/resolv.conf") -> String? {
         guard let text = try? String(contentsOfFile: resolvConf, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })

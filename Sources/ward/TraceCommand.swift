@@ -1,4 +1,5 @@
 import Agent
+import DomainClient
 import Filtering
 import Foundation
 import Netsh
@@ -63,7 +64,14 @@ enum TraceCommand {
         let protected = NetshBoolean.parse(arguments.string("protected") ?? "no") ?? false
         let packet = PacketSelector(source: source, destination: destination, protocolNumber: protocolSelector.number ?? 0,
                                     sourcePort: try port("srcport"), destinationPort: try port("dstport"))
-        let snapshots = try PolicyLoader.assignedSnapshots { location, body in try session.readStore(location, body) }
+        var snapshots = try PolicyLoader.assignedSnapshots { location, body in try session.readStore(location, body) }
+        // The domain layer, as the agent last put it in force: in the local policy's place.
+        let cache = DomainPolicyCache(path: ProcessInfo.processInfo.environment["WARD_DOMAIN_CACHE"] ?? AgentConfiguration().domainCachePath)
+        do {
+            if let record = try cache.load() {
+                snapshots = snapshots.filter { $0.store == StoreLocation.persistent.rawValue } + [try record.snapshot()]
+            }
+        } catch { throw NetshError("trace: \(error)") }
         let filters: [SpecificFilter]
         do { filters = try FilterCompiler.compile(snapshots, addresses: machine) } catch { throw NetshError(error.message) }
         var decider = PolicyDecider(table: FilterTable(filters), broadcast: machine.broadcastAddresses)
@@ -73,7 +81,7 @@ enum TraceCommand {
             let at = lines.firstIndex(of: "Nearest other filters:") ?? lines.endIndex
             lines.insert("SA now      : " + agentChoice(packet), at: at)
         }
-        let header = snapshots.isEmpty ? ["Policies    : none assigned (persistent and local stores)"]
+        let header = snapshots.isEmpty ? ["Policies    : none assigned (persistent, domain and local stores)"]
             : ["Policies    : " + snapshots.map { "\($0.policy.name) (\($0.store))" }.joined(separator: ", ") + " — \(filters.count) specific filters"]
         return CommandOutput((header + lines).joined(separator: "\n"))
     }

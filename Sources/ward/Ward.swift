@@ -38,6 +38,7 @@ struct Ward: ParsableCommand {
         session.domainStoreOpener = { domain in try ActiveDirectoryPolicyStore.open(domain: domain) }
         session.register(TraceCommand.command)
         DynamicCommands.all.forEach(session.register)
+        GroupPolicyCommands.all.forEach(session.register)
         let console = Console()
         if let file {
             guard command.isEmpty else { throw ValidationError("give either -f FILE or a command, not both") }

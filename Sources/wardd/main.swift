@@ -4,6 +4,7 @@
 // (packaging/wardd.service). Logs go to stderr, one key=value line per event.
 import Agent
 import ArgumentParser
+import DomainClient
 import Foundation
 import Filtering
 import Platform
@@ -32,6 +33,18 @@ struct Wardd: ParsableCommand {
     var boot = false
     @Flag(help: "Stay in the foreground (wardd always does; accepted for systemd units and tests).")
     var foreground = false
+    @Option(help: "Take this host's IPsec policy from Group Policy in this Active Directory domain (e.g. ward.test); off by default.")
+    var domain: String?
+    @Option(help: "The computer account (sAMAccountName) the host binds as (default: the short host name, upper case, with $).")
+    var machineAccount: String?
+    @Option(help: "The keytab holding the computer account's keys (default: /etc/krb5.keytab; 0600).")
+    var keytab: String = "/etc/krb5.keytab"
+    @Option(help: "The last domain policy in force, used at start and while no domain controller answers (default: /var/lib/ward/domain-cache.json).")
+    var domainCache: String = "/var/lib/ward/domain-cache.json"
+    @Option(help: "Seconds between Group Policy refreshes of the assignment (default: 5400, plus up to a third more at random).")
+    var gpRefresh: Double = 5_400
+    @Option(help: "Seconds between polls of the assigned policy, instead of the policy's own polling interval (labs and tests).")
+    var gpPoll: Double?
     @Flag(help: "Log debug detail.")
     var verbose = false
     @Option(help: ArgumentHelp("Interop test oracles only: write every installed SA's keys to this file (tshark's esp_sa form).", visibility: .hidden))
@@ -58,6 +71,21 @@ struct Wardd: ParsableCommand {
             configuration.steering.mechanism = mechanism
         }
         let log = Log(minimum: verbose ? .debug : .info)
+        configuration.domainCachePath = domainCache
+        if let domain {
+            guard gpRefresh >= 1, (gpPoll ?? 1) >= 1 else { throw ValidationError("--gp-refresh and --gp-poll: at least 1 second") }
+            let identity = MachineIdentity(account: machineAccount, keytab: keytab)
+            // Before any thread starts: Kerberos reads the environment once per context.
+            do { try identity.install() } catch {
+                // The cached domain policy still goes in force; binding will fail and say so.
+                log(.error, "machine identity not usable; the domain policy comes from the cache only", ["reason": error])
+            }
+            var settings = GroupPolicyWorker.Configuration(domain: domain, identity: identity)
+            settings.refreshBase = gpRefresh
+            settings.refreshJitter = gpRefresh / 3
+            settings.pollOverride = gpPoll
+            configuration.groupPolicy = settings
+        }
         if let oracleKeylog { log(.warning, "SA keys are written for test oracles: never run so in production", ["oracle_keylog": oracleKeylog]) }
         if boot {
             // A stored value that does not parse must not leave the host unfiltered: the

@@ -1,0 +1,90 @@
+import Agent
+import Directory
+import DomainClient
+import DomainStore
+import Foundation
+import GroupPolicy
+import Netsh
+import Platform
+
+/// `ipsec show rsop` and `ipsec gpupdate`: Group Policy as this host receives it.
+///
+/// Logging mode asks the running agent (what it holds in force and why); planning mode
+/// (`som=`) reads the directory with the caller's Kerberos tickets, as an administrator runs
+/// the RSoP snap-in's planning mode, and says which policy a computer placed there would
+/// receive, and from which GPO.
+enum GroupPolicyCommands {
+    static var all: [ExtensionCommand] { [rsop, gpupdate] }
+
+    static var rsop: ExtensionCommand {
+        ExtensionCommand(
+            context: ["ipsec"], words: ["show", "rsop"],
+            parameters: [ParameterSpec("mode", "logging|planning"), ParameterSpec("som", "<container DN>"), ParameterSpec("site", "<site name>"),
+                         ParameterSpec("domain", "<domain or controller>")],
+            summary: "Shows the Resultant Set of Policy: which GPO's IPsec policy applies, why the others do not, and every layer in force.",
+            remarks: ["Logging mode (the default) asks the running agent about this host.",
+                      "Planning mode (som=\"OU=...,DC=...\") asks the directory with your Kerberos tickets what a computer in that container would receive."],
+            run: { _, arguments in
+                let mode = arguments.string("mode")?.lowercased() ?? (arguments.string("som") == nil ? "logging" : "planning")
+                switch mode {
+                case "logging":
+                    return CommandOutput(try agent(ControlRequest(command: "show rsop")))
+                case "planning":
+                    guard let som = arguments.string("som") else { throw arguments.fail("som", "planning mode needs the container: som=\"OU=...,DC=...\"") }
+                    return CommandOutput(try plan(som: som, site: arguments.string("site"), domain: arguments.string("domain")))
+                default:
+                    throw arguments.fail("mode", "'\(mode)' is not logging or planning")
+                }
+            })
+    }
+
+    static var gpupdate: ExtensionCommand {
+        ExtensionCommand(
+            context: ["ipsec"], words: ["gpupdate"], parameters: [],
+            summary: "Reads Group Policy now (as gpupdate /force): the GPO list and the assigned IPsec policy, applied at once.",
+            run: { _, _ in
+                let cycle = try agent(ControlRequest(command: "gpupdate"))
+                let deadline = Date().addingTimeInterval(120)
+                while Date() < deadline {
+                    let answer = try agent(ControlRequest(command: "gpupdate status", arguments: ["cycle": cycle]))
+                    if answer.hasPrefix("done") {
+                        return CommandOutput("Updating policy...\n\n" + answer.dropFirst(5))
+                    }
+                    usleep(200_000)
+                }
+                throw NetshError("gpupdate: the agent did not finish reading Group Policy within 120 s")
+            })
+    }
+
+    private static func agent(_ request: ControlRequest) throws -> String {
+        let path = DynamicCommands.socketPath
+        let answer: String
+        do throws(SocketError) { answer = try UnixControlSocket.exchange(path: path, request: request.encoded) } catch {
+            throw NetshError("\(request.command): the agent (wardd) is not reachable at \(path): \(error.reason)")
+        }
+        let response = ControlResponse.decode(answer)
+        guard response.status == 0 else { throw NetshError(response.output) }
+        return response.output.hasSuffix("\n") ? String(response.output.dropLast()) : response.output
+    }
+
+    private static func plan(som: String, site: String?, domain: String?) throws -> String {
+        guard let name = domain ?? MachineDomain.name() else {
+            throw NetshError("show rsop: no domain: give domain=<name> (resolv.conf has no search domain)")
+        }
+        do {
+            let connection = try DomainControllerLocator.connect(domain: name)
+            let result = try GroupPolicyDiscovery(directory: connection).plan(scope: som, site: site, now: Date())
+            var text = GroupPolicyReport.text(result, mode: "planning")
+            if let applied = result.applied, let policyDN = applied.policyDN {
+                let (entries, _) = try AssignedPolicyReader(directory: connection, namingContext: result.domain).fetch(policyDN)
+                let snapshot = try AssignedPolicyReader.snapshot(of: policyDN, entries: entries, namingContext: result.domain, gpoName: applied.gpoName)
+                text += "\n\nA computer in \(som) would receive policy '\(snapshot.policy.name)' from GPO '\(applied.gpoName)':\n" + GroupPolicyReport.rules(snapshot)
+            } else {
+                text += "\n\nA computer in \(som) would receive no domain IPsec policy: its local policy applies."
+            }
+            return text
+        } catch {
+            throw NetshError("show rsop: \(error)")
+        }
+    }
+}
