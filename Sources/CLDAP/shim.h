@@ -29,6 +29,11 @@ static inline int ward_ldap_gssapi_bind(LDAP *ld) {
 static inline int ward_ldap_set_int(LDAP *ld, int option, int value) {
     return ldap_set_option(ld, option, &value);
 }
+/// Referrals off: LDAP_OPT_REFERRALS takes LDAP_OPT_OFF itself, not a pointer to 0 (any
+/// non-NULL pointer turns chasing on, and a chased referral binds anonymously).
+static inline int ward_ldap_referrals_off(LDAP *ld) {
+    return ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+}
 static inline int ward_ldap_set_string(LDAP *ld, int option, const char *value) {
     return ldap_set_option(ld, option, value);
 }

@@ -31,7 +31,7 @@ public final class LDAPConnection: DirectoryService {
         }
         handle = ld
         _ = ward_ldap_set_int(ld, LDAP_OPT_PROTOCOL_VERSION, LDAP_VERSION3)
-        _ = ward_ldap_set_int(ld, LDAP_OPT_REFERRALS, 0)
+        _ = ward_ldap_referrals_off(ld)
         _ = ward_ldap_set_timeout(ld, LDAP_OPT_NETWORK_TIMEOUT, timeoutSeconds)
         _ = ward_ldap_set_timeout(ld, LDAP_OPT_TIMEOUT, timeoutSeconds)
         // Signing and sealing: refuse a security layer weaker than 56 bits (RFC 4752 §3.3).

@@ -13,7 +13,7 @@ public protocol GroupPolicyDirectory: AnyObject {
                 securityDescriptor: Bool) throws(DirectoryError) -> [DirectoryEntry]
 }
 
-extension String {
+public extension String {
     /// The value escaped for an LDAP filter (RFC 4515 §3).
     var ldapFilterEscaped: String {
         var result = ""
@@ -32,7 +32,7 @@ extension String {
 
     /// The DN one level up (`OU=Lab,DC=ward,DC=test` → `DC=ward,DC=test`), honouring escaped
     /// commas (RFC 4514 §2.4).
-    var parentDN: String? {
+    public var parentDN: String? {
         var escaped = false
         for index in indices {
             let character = self[index]

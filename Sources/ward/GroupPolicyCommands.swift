@@ -19,19 +19,29 @@ enum GroupPolicyCommands {
     static var rsop: ExtensionCommand {
         ExtensionCommand(
             context: ["ipsec"], words: ["show", "rsop"],
-            parameters: [ParameterSpec("mode", "logging|planning"), ParameterSpec("som", "<container DN>"), ParameterSpec("site", "<site name>"),
+            parameters: [ParameterSpec("mode", "logging|planning"), ParameterSpec("som", "<container DN>"), ParameterSpec("computer", "<account>"),
+                         ParameterSpec("site", "<site name>"),
                          ParameterSpec("domain", "<domain or controller>")],
             summary: "Shows the Resultant Set of Policy: which GPO's IPsec policy applies, why the others do not, and every layer in force.",
             remarks: ["Logging mode (the default) asks the running agent about this host.",
-                      "Planning mode (som=\"OU=...,DC=...\") asks the directory with your Kerberos tickets what a computer in that container would receive."],
+                      "Planning mode (som=\"OU=...,DC=...\") asks the directory with your Kerberos tickets what a computer in that container would receive.",
+                      "Planning mode with computer=NAME$ evaluates that computer account where it is, with its own groups."],
             run: { _, arguments in
-                let mode = arguments.string("mode")?.lowercased() ?? (arguments.string("som") == nil ? "logging" : "planning")
+                let planned = arguments.string("som") != nil || arguments.string("computer") != nil
+                let mode = arguments.string("mode")?.lowercased() ?? (planned ? "planning" : "logging")
                 switch mode {
                 case "logging":
                     return CommandOutput(try agent(ControlRequest(command: "show rsop")))
                 case "planning":
-                    guard let som = arguments.string("som") else { throw arguments.fail("som", "planning mode needs the container: som=\"OU=...,DC=...\"") }
-                    return CommandOutput(try plan(som: som, site: arguments.string("site"), domain: arguments.string("domain")))
+                    let target: PlanningTarget
+                    if let som = arguments.string("som") {
+                        target = .scope(som)
+                    } else if let computer = arguments.string("computer") {
+                        target = .computer(computer.hasSuffix("$") ? computer : computer + "$")
+                    } else {
+                        throw arguments.fail("som", "planning mode needs the container (som=\"OU=...,DC=...\") or the computer (computer=NAME$)")
+                    }
+                    return CommandOutput(try plan(target, site: arguments.string("site"), domain: arguments.string("domain")))
                 default:
                     throw arguments.fail("mode", "'\(mode)' is not logging or planning")
                 }
@@ -67,13 +77,28 @@ enum GroupPolicyCommands {
         return response.output.hasSuffix("\n") ? String(response.output.dropLast()) : response.output
     }
 
-    private static func plan(som: String, site: String?, domain: String?) throws -> String {
+    enum PlanningTarget {
+        case scope(String)
+        case computer(String)
+    }
+
+    private static func plan(_ target: PlanningTarget, site: String?, domain: String?) throws -> String {
         guard let name = domain ?? MachineDomain.name() else {
             throw NetshError("show rsop: no domain: give domain=<name> (resolv.conf has no search domain)")
         }
         do {
             let connection = try DomainControllerLocator.connect(domain: name)
-            let result = try GroupPolicyDiscovery(directory: connection).plan(scope: som, site: site, now: Date())
+            let discovery = GroupPolicyDiscovery(directory: connection)
+            let result: GroupPolicyResult
+            let som: String
+            switch target {
+            case .scope(let scope):
+                result = try discovery.plan(scope: scope, site: site, now: Date())
+                som = scope
+            case .computer(let account):
+                result = try discovery.discover(account: account, addresses: [], now: Date())
+                som = result.computerDN.parentDN ?? result.computerDN
+            }
             var text = GroupPolicyReport.text(result, mode: "planning")
             if let applied = result.applied, let policyDN = applied.policyDN {
                 let (entries, _) = try AssignedPolicyReader(directory: connection, namingContext: result.domain).fetch(policyDN)
