@@ -75,8 +75,11 @@ extension AgentRuntime {
             if let problem = applyPolicy() {
                 domainLayer = previous
                 worker.rejected()
-                groupPolicyStatus = "the policy of GPO '\(record.gpoName)' does not compile; the running policy stays: \(problem)"
-                log(.error, "domain policy not applied; the running table stays", ["gpo": record.gpoName, "reason": problem])
+                let status = "the policy of GPO '\(record.gpoName)' does not compile; the running policy stays: \(problem)"
+                if status != groupPolicyStatus {
+                    log(.error, "domain policy not applied; the running table stays", ["gpo": record.gpoName, "reason": problem])
+                }
+                groupPolicyStatus = status
                 return
             }
             do { try domainCache.save(record) } catch {
@@ -125,8 +128,10 @@ extension AgentRuntime {
         case .failed(let reason, let result):
             if let result { groupPolicyResult = result }
             domainOutageLogged = false
-            groupPolicyStatus = "the domain policy was not applied; the running policy stays: \(reason)"
-            log(.error, "domain policy not applied; the running table stays", ["reason": reason])
+            let status = "the domain policy was not applied; the running policy stays: \(reason)"
+            // Once per distinct problem: the worker meets it again at every poll.
+            if status != groupPolicyStatus { log(.error, "domain policy not applied; the running table stays", ["reason": reason]) }
+            groupPolicyStatus = status
         }
     }
 

@@ -22,7 +22,11 @@ public enum DomainControllerLocator {
     /// A name with SRV records is a domain; any other name is taken as one controller's host
     /// name (`domain=dc1.ward.test`).
     public static func connect(domain: String, timeoutSeconds: Int = 10) throws(DirectoryError) -> LDAPConnection {
-        let servers = (try? controllers(of: domain)) ?? [domain]
+        try connect(to: (try? controllers(of: domain)) ?? [domain], timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Connects to the first of `servers` that answers and binds.
+    public static func connect(to servers: [String], timeoutSeconds: Int = 10) throws(DirectoryError) -> LDAPConnection {
         var lastError: DirectoryError?
         for server in servers {
             do {
@@ -32,6 +36,6 @@ public enum DomainControllerLocator {
                 lastError = error
             }
         }
-        throw lastError ?? DirectoryError(code: -1, operation: "connect to \(domain)", message: "no domain controller")
+        throw lastError ?? DirectoryError(code: -1, operation: "connect", message: "no domain controller")
     }
 }

@@ -51,12 +51,19 @@ public final class GroupPolicyWorker: @unchecked Sendable {
     private var events: [Event] = []
     private var schedule: GroupPolicySchedule
     private var forced = false
+    private var contentRejected = false
     private var stopping = false
     private var cycles = 0
     private var lastResult: GroupPolicyResult?
     private var lastStamp: [String]?
     private var lastPolicyDN: String?
     private var pollInterval: Double
+    /// The controllers DNS named last (the worker's thread only).
+    private var knownControllers: [String] = []
+    /// The content of the policy last handed over, without the controller-local change
+    /// stamps (the worker's thread only): a stamp differs on every controller, so a read from
+    /// another one fetches again; the same content is then no change.
+    private var lastContent: [DirectoryEntry]?
     private let clock: @Sendable () -> Double
     private let addresses: @Sendable () -> [IPAddress]
 
@@ -73,6 +80,8 @@ public final class GroupPolicyWorker: @unchecked Sendable {
         lastStamp = cached?.stamp
         lastPolicyDN = cached?.policyDN
         lastResult = cached?.result
+        knownControllers = cached.map { [$0.result.controller] } ?? []
+        lastContent = cached.map { Self.content($0.directoryEntries) }
         pollInterval = configuration.pollOverride ?? Double(IPsecPolicyDefaults.pollingSeconds)
     }
 
@@ -121,6 +130,7 @@ public final class GroupPolicyWorker: @unchecked Sendable {
     public func rejected() {
         condition.lock()
         lastStamp = nil
+        contentRejected = true
         condition.unlock()
     }
 
@@ -135,6 +145,7 @@ public final class GroupPolicyWorker: @unchecked Sendable {
             if stopping { condition.unlock(); return }
             let force = forced
             forced = false
+            if contentRejected { lastContent = nil; contentRejected = false }
             let known = (lastStamp, lastPolicyDN, lastResult)
             condition.unlock()
 
@@ -193,10 +204,16 @@ public final class GroupPolicyWorker: @unchecked Sendable {
                 return (.unchanged(result), state)
             }
             let (entries, stamp) = try reader.fetch(policyDN)
-            let snapshot = try AssignedPolicyReader.snapshot(of: policyDN, entries: entries, namingContext: result.domain, gpoName: applied.gpoName)
             state.stamp = stamp
             state.policyDN = policyDN
+            let content = Self.content(entries)
+            if content == lastContent, known.1?.lowercased() == policyDN.lowercased() {
+                state.updateStamp = true
+                return (.unchanged(result), state)
+            }
+            let snapshot = try AssignedPolicyReader.snapshot(of: policyDN, entries: entries, namingContext: result.domain, gpoName: applied.gpoName)
             state.updateStamp = true
+            lastContent = content
             state.pollInterval = configuration.pollOverride ?? Double(snapshot.policy.pollingIntervalMinutes * 60)
             return (.applied(snapshot, DomainPolicyCache.Record(result: result, policyDN: policyDN, namingContext: result.domain,
                                                                 stamp: stamp, entries: entries)), state)
@@ -209,9 +226,27 @@ public final class GroupPolicyWorker: @unchecked Sendable {
         }
     }
 
-    /// The first controller of the domain that binds, in SRV order.
+    /// Entries in DN order without `whenChanged` and `uSNChanged`, which each controller keeps
+    /// for itself.
+    static func content(_ entries: [DirectoryEntry]) -> [DirectoryEntry] {
+        entries.map { entry in
+            var stripped = entry
+            stripped.attributes["whenchanged"] = nil
+            stripped.attributes["usnchanged"] = nil
+            return stripped
+        }.sorted { $0.dn.lowercased() < $1.dn.lowercased() }
+    }
+
+    /// The first controller of the domain that binds, in SRV order. When DNS does not answer
+    /// (its server is often a controller that just went away), the controllers it named last
+    /// time, or the one the cached policy came from, are tried: a DNS outage alone must not
+    /// cut the host off from the controllers that are still up.
     private func connect() throws(DirectoryError) -> LDAPConnection {
-        try DomainControllerLocator.connect(domain: configuration.domain, timeoutSeconds: configuration.timeoutSeconds)
+        if let found = try? DomainControllerLocator.controllers(of: configuration.domain), !found.isEmpty {
+            knownControllers = found
+        }
+        let servers = knownControllers.isEmpty ? [configuration.domain] : knownControllers
+        return try DomainControllerLocator.connect(to: servers, timeoutSeconds: configuration.timeoutSeconds)
     }
 }
 

@@ -80,7 +80,11 @@ extension ActiveDirectoryPolicyStore {
         let extensions = Self.addExtension(Self.extensionPair, to: gpo.extensions ?? "")
         if extensions != gpo.extensions { changes.append(AttributeChange(.replace, "gPCMachineExtensionNames", strings: [extensions])) }
         try directory.modify(gpo.dn, changes)
-        try SysvolFile.writeVersion(version, gpoGUID: gpo.guid, domain: domain, server: directory.serverName)
+        // SYSVOL's top folder is the domain's DNS name, whatever name reached the controller
+        // (`domain=dc1.ward.test` names a host): DC=ward,DC=test → ward.test.
+        let dnsName = directory.defaultNamingContext.split(separator: ",")
+            .compactMap { $0.lowercased().hasPrefix("dc=") ? String($0.dropFirst(3)) : nil }.joined(separator: ".")
+        try SysvolFile.writeVersion(version, gpoGUID: gpo.guid, domain: dnsName.isEmpty ? domain : dnsName, server: directory.serverName)
     }
 
     /// Adds a container; one that already exists is fine.

@@ -41,11 +41,30 @@ extension IKEEngine {
                 if sa.state != .established && notification.type < 16384 {
                     throw .failed("the peer refused Main Mode with notification \(notification.type)")
                 }
+                actions += quickModesRefused(sa, notification)
             default:
                 break
             }
         }
         return actions
+    }
+
+    /// The peer refused a Quick Mode this side started (NO-PROPOSAL-CHOSEN, INVALID-ID-
+    /// INFORMATION: RFC 2408 §3.14.1 error types, protocol ESP or AH): the exchange it names by
+    /// SPI, or, when the notification carries none (Ward, Windows), every Quick Mode still
+    /// waiting for the peer's answer, is given up now rather than at the retransmission
+    /// timeout, so the next packet asks again (a policy that changed on the peer a moment
+    /// later is then met within a second).
+    func quickModesRefused(_ sa: Phase1SA, _ notification: Notification) -> [IKEAction] {
+        guard notification.type < 16384, notification.protocolID == 2 || notification.protocolID == 3 else { return [] }
+        let spi: UInt32? = notification.spi.count == 4 ? notification.spi.reduce(0) { $0 << 8 | UInt32($1) } : nil
+        let refused = sa.quickModes.values.filter { exchange in
+            exchange.role == .initiator && exchange.state == .sentQM1 && (spi.map { exchange.localSPIs.contains($0) } ?? true)
+        }
+        return refused.flatMap { exchange in
+            quickModeAbandoned(sa, exchange, "the peer refused Quick Mode for \(exchange.selector) with notification \(notification.type)"
+                               + (notification.type == NotifyType.noProposalChosen ? " (NO-PROPOSAL-CHOSEN: no offer matches its filter action)" : ""))
+        }
     }
 
     /// An unencrypted notification: only meaningful before keys exist, when the responder

@@ -97,4 +97,35 @@ dc_join_second() {
   nsx $DC2 samba -i -s "$DIR/samba2/etc/smb.conf" > "$DIR/samba2.log" 2>&1 < /dev/null &
   SAMBA2_PID=$!
   dc_wait $HOST 10.77.51.3 || { fail "dc2 start" "$(tail -3 "$DIR/samba2.log")"; return 1; }
+  # Replicate both ways now rather than at the next KCC run, so DC1's KDC knows DC2's service
+  # names; and publish DC2 in the SRV records clients find controllers by (samba_dnsupdate
+  # needs nsupdate, which this lab does not install).
+  nsx $DC2 timeout 60 samba-tool drs replicate dc1 dc2 "$NC" -U administrator --password="$PASS" > "$DIR/replicate.log" 2>&1
+  nsx $DC2 timeout 60 samba-tool drs replicate dc2 dc1 "$NC" -U administrator --password="$PASS" >> "$DIR/replicate.log" 2>&1
+  nsx $HOST timeout 30 samba-tool dns add 10.77.51.1 _msdcs.ward.test _ldap._tcp.dc SRV 'dc2.ward.test 389 0 100' \
+    -U administrator --password="$PASS" >> "$DIR/replicate.log" 2>&1
+  for _ in $(seq 60); do
+    nsx $HOST timeout 10 ldapsearch -Q -LLL -Y GSSAPI -H ldap://dc2.ward.test -b "" -s base dnsHostName 2>/dev/null | grep -q dc2 && return 0
+    sleep 1
+  done
+  fail "dc2 answers" "$(tail -3 "$DIR/replicate.log")"; return 1
+}
+
+# dc_stop NS: every process of the controller in namespace NS (samba's prefork workers outlive
+# their parent for a while and keep answering).
+dc_stop() {
+  local pids
+  pids=$(ip netns pids "$1" 2>/dev/null)
+  [ -z "$pids" ] && return 0
+  kill $pids 2>/dev/null
+  for _ in $(seq 50); do [ -z "$(ip netns pids "$1" 2>/dev/null)" ] && return 0; sleep 0.1; done
+  kill -9 $(ip netns pids "$1" 2>/dev/null) 2>/dev/null
+  sleep 0.2
+}
+
+# dc_restart_first: DC1 again after `stop $SAMBA_PID` (its database may have been edited offline).
+dc_restart_first() {
+  nsx $DC samba -i -s "$SMBCONF" >> "$DIR/samba.log" 2>&1 < /dev/null &
+  SAMBA_PID=$!
+  dc_wait $HOST 10.77.51.1
 }
