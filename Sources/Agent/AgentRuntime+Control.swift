@@ -31,7 +31,8 @@ extension AgentRuntime {
             }
             let done = worker.completedCycles >= cycle
             drainGroupPolicy()
-            return ControlResponse(status: 0, output: done ? "done\n" + groupPolicyStatus : "running")
+            guard done else { return ControlResponse(status: 0, output: "running") }
+            return ControlResponse(status: 0, output: (groupPolicyCycleFailed ? "failed\n" : "done\n") + groupPolicyStatus)
         case "show mmsas": return ControlResponse(status: 0, output: report.mainModeSAs())
         case "show qmsas": return ControlResponse(status: 0, output: report.quickModeSAs())
         case "show stats":

@@ -67,6 +67,10 @@ extension AgentRuntime {
 
     private func handle(_ event: GroupPolicyWorker.Event, worker: GroupPolicyWorker) {
         switch event {
+        case .unreachable, .failed: groupPolicyCycleFailed = true
+        default: groupPolicyCycleFailed = false
+        }
+        switch event {
         case .applied(let snapshot, let record):
             groupPolicyResult = record.result
             domainOutageLogged = false
@@ -75,6 +79,7 @@ extension AgentRuntime {
             if let problem = applyPolicy() {
                 domainLayer = previous
                 worker.rejected()
+                groupPolicyCycleFailed = true
                 let status = "the policy of GPO '\(record.gpoName)' does not compile; the running policy stays: \(problem)"
                 if status != groupPolicyStatus {
                     log(.error, "domain policy not applied; the running table stays", ["gpo": record.gpoName, "reason": problem])

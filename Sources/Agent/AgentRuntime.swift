@@ -62,6 +62,8 @@ public final class AgentRuntime: PacketSink {
     /// The last Group Policy result (for RSoP) and the state of the domain layer, in words.
     var groupPolicyResult: GroupPolicyResult?
     var groupPolicyStatus = "no domain (wardd --domain not given)"
+    /// The last cycle reached no controller or read something that could not be applied.
+    var groupPolicyCycleFailed = false
     /// Whether the current outage of the domain controllers was already logged.
     var domainOutageLogged = false
     var machine = SystemConfiguration.read()

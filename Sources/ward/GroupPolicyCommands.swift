@@ -57,8 +57,11 @@ enum GroupPolicyCommands {
                 let deadline = Date().addingTimeInterval(120)
                 while Date() < deadline {
                     let answer = try agent(ControlRequest(command: "gpupdate status", arguments: ["cycle": cycle]))
-                    if answer.hasPrefix("done") {
+                    if answer.hasPrefix("done\n") {
                         return CommandOutput("Updating policy...\n\n" + answer.dropFirst(5))
+                    }
+                    if answer.hasPrefix("failed\n") {
+                        throw NetshError("gpupdate: " + answer.dropFirst(7))
                     }
                     usleep(200_000)
                 }
