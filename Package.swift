@@ -107,6 +107,7 @@ let package = Package(
                                                        "XFRM", "ward", "wardd"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "DomainPolicyTests", dependencies: ["DomainPolicy", "Policy", "Packet"]),
+        .testTarget(name: "DomainClientTests", dependencies: ["DomainClient", "DomainPolicy", "GroupPolicy", "Policy"]),
         .testTarget(name: "GroupPolicyTests", dependencies: ["GroupPolicy", "DomainPolicy", "Filtering", "Policy", "Packet"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],

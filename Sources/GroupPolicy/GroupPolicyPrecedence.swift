@@ -97,6 +97,19 @@ public struct GroupPolicyCandidate: Equatable, Sendable, Codable {
 
     public var applied: Bool { precedence == 1 }
 
+    public init(scope: String, scopeKind: ScopeOfManagement.Kind, gpoDN: String, gpoName: String, enforced: Bool,
+                policyDN: String?, policyName: String?, precedence: Int? = nil, exclusion: Exclusion? = nil) {
+        self.scope = scope
+        self.scopeKind = scopeKind
+        self.gpoDN = gpoDN
+        self.gpoName = gpoName
+        self.enforced = enforced
+        self.policyDN = policyDN
+        self.policyName = policyName
+        self.precedence = precedence
+        self.exclusion = exclusion
+    }
+
     public enum Exclusion: Equatable, Sendable, Codable, CustomStringConvertible {
         case lowerPrecedence(than: String)
         case linkDisabled

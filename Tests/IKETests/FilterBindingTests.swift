@@ -78,5 +78,11 @@ final class FilterBindingTests: XCTestCase {
                                      filter: try identity(a, rule: "broad out"), now: 0))
         XCTAssertTrue(lab.installs("B").isEmpty)
         XCTAssertTrue(lab.events("B").contains { if case .negotiationFailed(_, let reason) = $0 { reason.contains("no rule covers") } else { false } })
+        // A gives the Quick Mode up on B's notification, not at the retransmission timeout, so
+        // the next packet asks again at once.
+        XCTAssertTrue(lab.events("A").contains { event in
+            if case .negotiationFailed(_, let reason) = event { reason.contains("the peer refused Quick Mode") && reason.contains("notification 18") } else { false }
+        }, "\(lab.events("A"))")
+        XCTAssertEqual(lab.a.statistics.activeAcquire, 0, "no Quick Mode left waiting")
     }
 }
