@@ -83,6 +83,7 @@ let package = Package(
         .target(name: "MallocCounter"),
         .executableTarget(name: "ward-filter-bench", dependencies: ["Filtering", "Policy", "Packet"]),
         .executableTarget(name: "ward-datapath-bench", dependencies: ["Agent", "ESP", "Filtering", "IKE", "Packet", "Policy", "Transforms", "MallocCounter"]),
+        .executableTarget(name: "ward-gp-bench", dependencies: ["Directory", "DomainPolicy", "GroupPolicy"]),
         .executableTarget(name: "ward-esp-bench", dependencies: ["ESP", "Transforms", "Packet", "COpenSSL", "MallocCounter"]),
         .testTarget(name: "PacketTests", dependencies: ["Packet"]),
         .testTarget(name: "XFRMTests", dependencies: ["XFRM", "Platform", "Packet", "TestSupport"]),
