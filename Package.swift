@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "IKE", targets: ["IKE"]),
         .library(name: "Certificates", targets: ["Certificates"]),
         .library(name: "DomainPolicy", targets: ["DomainPolicy"]),
+        .library(name: "GroupPolicy", targets: ["GroupPolicy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),

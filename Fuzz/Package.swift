@@ -1,7 +1,9 @@
 // swift-tools-version:6.0
 // libFuzzer targets over ESP/AH decapsulation (ESPFuzz), the ISAKMP decoder (ISAKMPFuzz), the
 // IKE engine in every exchange state (IKEEngineFuzz) and the CERT payload path: certificates,
-// chains, CRLs, names and keys (CertificateFuzz), and the [MS-GPIPSEC] blob decoders (DomainPolicyFuzz).
+// chains, CRLs, names and keys (CertificateFuzz), the [MS-GPIPSEC] blob decoders (DomainPolicyFuzz)
+// and what Group Policy processing parses from a controller: GPO security descriptors, gPLink,
+// SIDs (GroupPolicyFuzz).
 // Not part of the main build:
 //   swift build --package-path Fuzz -c release --sanitize=fuzzer --product ESPFuzz
 //   SWIFT_BACKTRACE=enable=no Fuzz/.build/release/ESPFuzz -max_total_time=30
@@ -20,5 +22,6 @@ let package = Package(
                                                                 .product(name: "Transforms", package: "Ward")]),
         .executableTarget(name: "CertificateFuzz", dependencies: [.product(name: "Certificates", package: "Ward")]),
         .executableTarget(name: "DomainPolicyFuzz", dependencies: [.product(name: "DomainPolicy", package: "Ward")]),
+        .executableTarget(name: "GroupPolicyFuzz", dependencies: [.product(name: "GroupPolicy", package: "Ward")]),
     ]
 )

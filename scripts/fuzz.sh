@@ -14,7 +14,7 @@ scratch=Fuzz/.build
 if [ "${2:-}" = "--asan" ]; then sanitizers+=(--sanitize=address); scratch=Fuzz/.build-asan; fi
 log=$(mktemp /tmp/ward-fuzz.XXXXXX)
 trap 'rm -f "$log"' EXIT
-mkdir -p Fuzz/corpus Fuzz/corpus-isakmp Fuzz/corpus-engine Fuzz/corpus-cert Fuzz/corpus-domain
+mkdir -p Fuzz/corpus Fuzz/corpus-isakmp Fuzz/corpus-engine Fuzz/corpus-cert Fuzz/corpus-domain Fuzz/corpus-group
 [ -n "$(ls -A Fuzz/corpus)" ] || /usr/bin/python3 Fuzz/make_seeds.py Fuzz/corpus
 [ -n "$(ls -A Fuzz/corpus-isakmp)" ] || /usr/bin/python3 Fuzz/make_isakmp_seeds.py Fuzz/corpus-isakmp
 # Engine seeds: each exchange step, each receiver, the legitimate next message unchanged (mode 2).
@@ -56,7 +56,19 @@ for n, line in enumerate(l for l in text.splitlines() if l.startswith("ipsecData
         (pathlib.Path(sys.argv[2]) / f"windows-{n}").write_bytes(bytes([0x80 | kind]) + base64.b64decode(value))
 PY
 fi
-for target in ESPFuzz:Fuzz/corpus ISAKMPFuzz:Fuzz/corpus-isakmp IKEEngineFuzz:Fuzz/corpus-engine CertificateFuzz:Fuzz/corpus-cert DomainPolicyFuzz:Fuzz/corpus-domain; do
+# Group Policy seeds: a GPO's DACL as samba-tool gpo create writes it (Samba's NDR, from the
+# unit tests' vector), a gPLink with every option, a SID.
+if [ -z "$(ls -A Fuzz/corpus-group)" ]; then
+    python3 - Fuzz/corpus-group Tests/GroupPolicyTests/GPLinkAndDescriptorTests.swift <<'PY'
+import pathlib, re, sys
+dst, source = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]).read_text()
+for n, vector in enumerate(re.findall(r'bytes\("([0-9a-f]+)"\)', source)):
+    (dst / f"descriptor-{n}").write_bytes(b"\x00" + bytes.fromhex(vector))
+(dst / "gplink").write_bytes(b"\x01[LDAP://cn={31B2F340-016D-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=ward,DC=test;0][LDAP://cn={2141A40E-A719-4834-B816-027AEC28A1B8},cn=policies,cn=system,DC=ward,DC=test;3]")
+(dst / "sid").write_bytes(b"\x02" + bytes.fromhex("01050000000000051500000054451a51f2f32a1d6458f3854f040000"))
+PY
+fi
+for target in ESPFuzz:Fuzz/corpus ISAKMPFuzz:Fuzz/corpus-isakmp IKEEngineFuzz:Fuzz/corpus-engine CertificateFuzz:Fuzz/corpus-cert DomainPolicyFuzz:Fuzz/corpus-domain GroupPolicyFuzz:Fuzz/corpus-group; do
     product=${target%%:*} corpus=${target#*:}
     swift build --package-path Fuzz --scratch-path "$scratch" -c release "${sanitizers[@]}" --product "$product"
     status=0

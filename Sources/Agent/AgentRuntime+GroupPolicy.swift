@@ -47,11 +47,9 @@ extension AgentRuntime {
     }
 
     func startGroupPolicy() {
-        guard groupPolicy == nil, var settings = configuration.groupPolicy else { return }
-        settings.timeoutSeconds = min(settings.timeoutSeconds, 10)
-        let clockOrigin = Date()
+        guard groupPolicy == nil, let settings = configuration.groupPolicy else { return }
         let worker = GroupPolicyWorker(configuration: settings, cached: domainLayer?.record,
-                                       clock: { Date().timeIntervalSince(clockOrigin) },
+                                       clock: { MonotonicClock.seconds() },
                                        addresses: { SystemConfiguration.read().localAddresses })
         groupPolicy = worker
         worker.start()
@@ -108,7 +106,10 @@ extension AgentRuntime {
             groupPolicyResult = result
             domainOutageLogged = false
             groupPolicyStatus = "no GPO assigns an IPsec policy to this computer (read from \(result.controller) at \(Self.timestamp(result.readAt)))"
-            guard let previous = domainLayer else { return }
+            guard let previous = domainLayer else {
+                domainCache.remove()  // a cache the agent could not use goes too
+                return
+            }
             domainLayer = nil
             if let problem = applyPolicy() {
                 domainLayer = previous

@@ -46,7 +46,8 @@ public struct AssignedPolicyReader {
     static func closure(of policyDN: String, in entries: [DirectoryEntry]) throws(GroupPolicyError) -> [DirectoryEntry] {
         let byKey = Dictionary(entries.map { (IPsecContainer.key($0.dn), $0) }, uniquingKeysWith: { first, _ in first })
         guard byKey[IPsecContainer.key(policyDN)] != nil else {
-            throw GroupPolicyError("the assigned policy \(policyDN) does not exist (deleted while a GPO still assigns it)")
+            throw GroupPolicyError("the assigned policy \(policyDN) cannot be read: it does not exist (deleted while a GPO still assigns it), "
+                                   + "or the IP Security container's ACL does not let this computer read it (Docs/group-policy.md)")
         }
         var seen: Set<String> = []
         var result: [DirectoryEntry] = []

@@ -3,10 +3,12 @@
 //
 //   ward-gp-bench SERVER PHASE COUNT PREFIX
 //
-// PHASE is `baseline` (COUNT root DSE reads: the cheapest search, the run's own yardstick),
-// `discover` (the discovery of computers PREFIX0$ … PREFIX<COUNT-1>$: their GPOs, the
-// assignment) or `poll` (COUNT polls of the policy PREFIX0$ is assigned: the stamp of its
-// closure). Prints `searches=N seconds=S` on one line; the caller measures the DC's CPU.
+// Each operation connects and binds (SASL GSSAPI, sealed) as the agent's Group Policy thread
+// does every cycle. PHASE is `baseline` (COUNT binds with the root DSE read that follows each:
+// the least a cycle costs, the run's own yardstick), `discover` (the discovery of computers
+// PREFIX0$ … PREFIX<COUNT-1>$: their GPOs and assignment, then the poll of the policy) or
+// `poll` (COUNT polls of the policy PREFIX0$ is assigned: the stamp of its closure). Prints
+// `searches=N seconds=S` on one line (searches after the bind); the caller measures the DC's CPU.
 import Directory
 import DomainPolicy
 import Foundation
@@ -31,29 +33,25 @@ guard arguments.count == 5, let count = Int(arguments[3]), count > 0 else {
 }
 let (server, phase, prefix) = (arguments[1], arguments[2], arguments[4])
 do {
-    let directory = CountingDirectory(try LDAPConnection(host: server))
-    let discovery = GroupPolicyDiscovery(directory: directory)
-    var policyDN = ""
-    var namingContext = ""
-    if phase == "poll" {
-        let result = try discovery.discover(account: "\(prefix)0$", addresses: [], now: Date())
-        guard let assigned = result.applied?.policyDN else { throw GroupPolicyError("\(prefix)0$ is assigned no policy") }
-        (policyDN, namingContext) = (assigned, result.domain)
-    }
-    let reader = AssignedPolicyReader(directory: directory, namingContext: namingContext)
-    directory.searches = 0
+    let first = GroupPolicyDiscovery(directory: CountingDirectory(try LDAPConnection(host: server)))
+    let assigned = try first.discover(account: "\(prefix)0$", addresses: [], now: Date())
+    guard let policyDN = assigned.applied?.policyDN else { throw GroupPolicyError("\(prefix)0$ is assigned no policy") }
+    var searches = 0
     let start = Date()
     for index in 0..<count {
+        let directory = CountingDirectory(try LDAPConnection(host: server))
         switch phase {
-        case "baseline": _ = try discovery.namingContexts()
+        case "baseline": break
         case "discover":
-            let result = try discovery.discover(account: "\(prefix)\(index)$", addresses: [], now: Date())
-            guard result.applied != nil else { throw GroupPolicyError("\(prefix)\(index)$ is assigned no policy") }
-        case "poll": _ = try reader.stamp(of: policyDN)
+            let result = try GroupPolicyDiscovery(directory: directory).discover(account: "\(prefix)\(index)$", addresses: [], now: Date())
+            guard let dn = result.applied?.policyDN else { throw GroupPolicyError("\(prefix)\(index)$ is assigned no policy") }
+            _ = try AssignedPolicyReader(directory: directory, namingContext: result.domain).stamp(of: dn)
+        case "poll": _ = try AssignedPolicyReader(directory: directory, namingContext: assigned.domain).stamp(of: policyDN)
         default: throw GroupPolicyError("phase '\(phase)' is not baseline, discover or poll")
         }
+        searches += directory.searches
     }
-    print("searches=\(directory.searches) seconds=\(Date().timeIntervalSince(start))")
+    print("searches=\(searches) seconds=\(Date().timeIntervalSince(start))")
 } catch {
     FileHandle.standardError.write(Data("ward-gp-bench: \(error)\n".utf8))
     exit(1)
