@@ -82,14 +82,19 @@ enum DynamicCommands {
             var values: [String: String] = [:]
             for parameter in parameters { values[parameter.name] = arguments.string(parameter.name) }
             for keyword in keywords where arguments.keyword(keyword) { values[keyword] = "yes" }
-            let request = ControlRequest(command: words.joined(separator: " "), arguments: values, order: arguments.orderedTags)
-            let answer: String
-            do throws(SocketError) { answer = try UnixControlSocket.exchange(path: socketPath, request: request.encoded) } catch {
-                throw NetshError("\(words.joined(separator: " ")): the agent (wardd) is not reachable at \(socketPath): \(error.reason)")
-            }
-            let response = ControlResponse.decode(answer)
-            guard response.status == 0 else { throw NetshError(response.output) }
-            return CommandOutput(response.output.hasSuffix("\n") ? String(response.output.dropLast()) : response.output)
+            return CommandOutput(try ask(ControlRequest(command: words.joined(separator: " "), arguments: values, order: arguments.orderedTags)))
         }
+    }
+
+    /// Sends one request to the agent; its output without the final newline, or its refusal
+    /// (or the socket's failure) as the command's error.
+    static func ask(_ request: ControlRequest) throws -> String {
+        let answer: String
+        do throws(SocketError) { answer = try UnixControlSocket.exchange(path: socketPath, request: request.encoded) } catch {
+            throw NetshError("\(request.command): the agent (wardd) is not reachable at \(socketPath): \(error.reason)")
+        }
+        let response = ControlResponse.decode(answer)
+        guard response.status == 0 else { throw NetshError(response.output) }
+        return response.output.hasSuffix("\n") ? String(response.output.dropLast()) : response.output
     }
 }

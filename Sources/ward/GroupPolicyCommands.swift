@@ -5,7 +5,6 @@ import DomainStore
 import Foundation
 import GroupPolicy
 import Netsh
-import Platform
 
 /// `ipsec show rsop` and `ipsec gpupdate`: Group Policy as this host receives it.
 ///
@@ -31,7 +30,7 @@ enum GroupPolicyCommands {
                 let mode = arguments.string("mode")?.lowercased() ?? (planned ? "planning" : "logging")
                 switch mode {
                 case "logging":
-                    return CommandOutput(try agent(ControlRequest(command: "show rsop")))
+                    return CommandOutput(try DynamicCommands.ask(ControlRequest(command: "show rsop")))
                 case "planning":
                     let target: PlanningTarget
                     if let som = arguments.string("som") {
@@ -53,10 +52,10 @@ enum GroupPolicyCommands {
             context: ["ipsec"], words: ["gpupdate"], parameters: [],
             summary: "Reads Group Policy now (as gpupdate /force): the GPO list and the assigned IPsec policy, applied at once.",
             run: { _, _ in
-                let cycle = try agent(ControlRequest(command: "gpupdate"))
+                let cycle = try DynamicCommands.ask(ControlRequest(command: "gpupdate"))
                 let deadline = Date().addingTimeInterval(120)
                 while Date() < deadline {
-                    let answer = try agent(ControlRequest(command: "gpupdate status", arguments: ["cycle": cycle]))
+                    let answer = try DynamicCommands.ask(ControlRequest(command: "gpupdate status", arguments: ["cycle": cycle]))
                     if answer.hasPrefix("done\n") {
                         return CommandOutput("Updating policy...\n\n" + answer.dropFirst(5))
                     }
@@ -67,17 +66,6 @@ enum GroupPolicyCommands {
                 }
                 throw NetshError("gpupdate: the agent did not finish reading Group Policy within 120 s")
             })
-    }
-
-    private static func agent(_ request: ControlRequest) throws -> String {
-        let path = DynamicCommands.socketPath
-        let answer: String
-        do throws(SocketError) { answer = try UnixControlSocket.exchange(path: path, request: request.encoded) } catch {
-            throw NetshError("\(request.command): the agent (wardd) is not reachable at \(path): \(error.reason)")
-        }
-        let response = ControlResponse.decode(answer)
-        guard response.status == 0 else { throw NetshError(response.output) }
-        return response.output.hasSuffix("\n") ? String(response.output.dropLast()) : response.output
     }
 
     enum PlanningTarget {
