@@ -24,11 +24,11 @@ public struct GroupPolicyDiscovery {
     }
 
     /// Logging mode: the GPOs that apply to the computer account `account` (`HOST1$`) at
-    /// `addresses` (for its site).
+    /// `addresses` (for its site), or in the site named `siteName` (planning for an account).
     ///
     /// - Throws: `DirectoryError` when the controller fails (try another, or back off);
     ///   `GroupPolicyError` when the directory's content is wrong (named).
-    public func discover(account: String, addresses: [IPAddress], now: Date) throws -> GroupPolicyResult {
+    public func discover(account: String, addresses: [IPAddress], siteName: String? = nil, now: Date) throws -> GroupPolicyResult {
         let (domain, configuration) = try namingContexts()
         let found = try directory.search(base: domain, scope: .subtree,
                                          filter: "(&(objectClass=computer)(sAMAccountName=\(account.ldapFilterEscaped)))",
@@ -44,9 +44,14 @@ public struct GroupPolicyDiscovery {
         var token: [SecurityIdentifier] = [sid]
         for value in groups { token.append(try SecurityIdentifier.decode(value, field: "\(computer.dn): tokenGroups").0) }
         token += [.everyone, .authenticatedUsers, .thisOrganization]
-        let subnets = try directory.search(base: "CN=Subnets,CN=Sites," + configuration, scope: .oneLevel, filter: "(objectClass=subnet)",
-                                           attributes: ["cn", "siteObject"], securityDescriptor: false)
-        let site = SiteLocator.site(for: addresses, subnets: subnets)
+        let site: String?
+        if let siteName {
+            site = "CN=\(siteName),CN=Sites,\(configuration)"
+        } else {
+            let subnets = try directory.search(base: "CN=Subnets,CN=Sites," + configuration, scope: .oneLevel, filter: "(objectClass=subnet)",
+                                               attributes: ["cn", "siteObject"], securityDescriptor: false)
+            site = SiteLocator.site(for: addresses, subnets: subnets)
+        }
         return try resolve(account: account, computerDN: computer.dn, domain: domain, site: site, token: token, now: now)
     }
 

@@ -24,7 +24,7 @@ enum GroupPolicyCommands {
             summary: "Shows the Resultant Set of Policy: which GPO's IPsec policy applies, why the others do not, and every layer in force.",
             remarks: ["Logging mode (the default) asks the running agent about this host.",
                       "Planning mode (som=\"OU=...,DC=...\") asks the directory with your Kerberos tickets what a computer in that container would receive.",
-                      "Planning mode with computer=NAME$ evaluates that computer account where it is, with its own groups."],
+                      "Planning mode with computer=NAME$ evaluates that computer account where it is, with its own groups (site=NAME adds a site)."],
             run: { _, arguments in
                 let planned = arguments.string("som") != nil || arguments.string("computer") != nil
                 let mode = arguments.string("mode")?.lowercased() ?? (planned ? "planning" : "logging")
@@ -87,7 +87,7 @@ enum GroupPolicyCommands {
                 result = try discovery.plan(scope: scope, site: site, now: Date())
                 som = scope
             case .computer(let account):
-                result = try discovery.discover(account: account, addresses: [], now: Date())
+                result = try discovery.discover(account: account, addresses: [], siteName: site, now: Date())
                 som = result.computerDN.parentDN ?? result.computerDN
             }
             var text = GroupPolicyReport.text(result, mode: "planning")

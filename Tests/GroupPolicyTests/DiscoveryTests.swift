@@ -87,6 +87,16 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertEqual(result.candidates.first { $0.gpoName == "GP Finance" }?.exclusion?.description.hasPrefix("security filtering"), true)
     }
 
+    func testAPlannedSiteReplacesTheSubnetLookup() throws {
+        let result = try GroupPolicyDiscovery(directory: directory).discover(account: "HOST1$", addresses: [], siteName: "Default-First-Site-Name",
+                                                                              now: Date())
+        XCTAssertEqual(result.site, site)
+        XCTAssertEqual(result.candidates.map(\.gpoName), ["GP Finance", "GP Domain", "GP Site"])
+        let nowhere = try GroupPolicyDiscovery(directory: directory).discover(account: "HOST1$", addresses: [IPAddress("192.0.2.1")!], now: Date())
+        XCTAssertNil(nowhere.site, "no subnet object holds the address")
+        XCTAssertEqual(nowhere.candidates.map(\.gpoName), ["GP Finance", "GP Domain"])
+    }
+
     func testNoComputerAccountIsAnErrorThatSaysWhatToDo() {
         XCTAssertThrowsError(try GroupPolicyDiscovery(directory: directory).discover(account: "GHOST$", addresses: [], now: Date())) { error in
             XCTAssertTrue("\(error)".contains("no computer account GHOST$ in \(nc)"), "\(error)")
