@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "DomainStore", dependencies: ["Directory", "DomainPolicy", "Netsh", "Platform", "Policy", "PolicyStore"]),
         // The host's side of the domain: machine identity (keytab), the Group Policy worker
         // thread, the domain cache.
-        .target(name: "DomainClient", dependencies: ["Directory", "DomainPolicy", "Filtering", "GroupPolicy", "Packet", "Platform"]),
+        .target(name: "DomainClient", dependencies: ["Directory", "DomainPolicy", "Filtering", "GroupPolicy", "Packet", "Platform", "Policy"]),
         // The daemon's wiring: the userspace datapath, IKE, the control API.
         .target(name: "Agent", dependencies: ["DomainClient", "GroupPolicy", "Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
         .executableTarget(name: "wardd", dependencies: [
@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "DomainPolicyTests", dependencies: ["DomainPolicy", "Policy", "Packet"]),
         .testTarget(name: "DomainClientTests", dependencies: ["DomainClient", "DomainPolicy", "GroupPolicy", "Policy"]),
-        .testTarget(name: "GroupPolicyTests", dependencies: ["GroupPolicy", "DomainPolicy", "Filtering", "Policy", "Packet"]),
+        .testTarget(name: "GroupPolicyTests", dependencies: ["GroupPolicy", "DomainPolicy", "Filtering", "Policy", "Packet", "TestSupport"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
         .testTarget(name: "NetshTests", dependencies: ["Netsh", "PolicyStore", "Policy", "Packet"],
                     exclude: ["Golden"]),

@@ -62,7 +62,7 @@ if [ -z "$(ls -A Fuzz/corpus-group)" ]; then
     python3 - Fuzz/corpus-group Tests/GroupPolicyTests/GPLinkAndDescriptorTests.swift <<'PY'
 import pathlib, re, sys
 dst, source = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]).read_text()
-for n, vector in enumerate(re.findall(r'bytes\("([0-9a-f]+)"\)', source)):
+for n, vector in enumerate(re.findall(r'Hex\.bytes\("([0-9a-f]+)"\)', source)):
     (dst / f"descriptor-{n}").write_bytes(b"\x00" + bytes.fromhex(vector))
 (dst / "gplink").write_bytes(b"\x01[LDAP://cn={31B2F340-016D-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=ward,DC=test;0][LDAP://cn={2141A40E-A719-4834-B816-027AEC28A1B8},cn=policies,cn=system,DC=ward,DC=test;3]")
 (dst / "sid").write_bytes(b"\x02" + bytes.fromhex("01050000000000051500000054451a51f2f32a1d6458f3854f040000"))

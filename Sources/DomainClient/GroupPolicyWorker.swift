@@ -5,6 +5,7 @@ import Foundation
 import GroupPolicy
 import Packet
 import Platform
+import Policy
 
 /// The agent's Group Policy client: a thread of its own (LDAP is blocking; the packet loop must
 /// never wait on a domain controller) that follows `GroupPolicySchedule` and hands what it
@@ -82,7 +83,7 @@ public final class GroupPolicyWorker: @unchecked Sendable {
         lastResult = cached?.result
         knownControllers = cached.map { [$0.result.controller] } ?? []
         lastContent = cached.map { Self.content($0.directoryEntries) }
-        pollInterval = configuration.pollOverride ?? Double(IPsecPolicyDefaults.pollingSeconds)
+        pollInterval = configuration.pollOverride ?? Double(IPsecPolicy.defaultPollingIntervalMinutes * 60)
     }
 
     public func start() {
@@ -248,9 +249,4 @@ public final class GroupPolicyWorker: @unchecked Sendable {
         let servers = knownControllers.isEmpty ? [configuration.domain] : knownControllers
         return try DomainControllerLocator.connect(to: servers, timeoutSeconds: configuration.timeoutSeconds)
     }
-}
-
-/// Polling interval when a policy says 0 ([MS-GPIPSEC] §2.2.1.1.1: 10,800 seconds).
-enum IPsecPolicyDefaults {
-    static let pollingSeconds = 10_800
 }

@@ -19,3 +19,21 @@ public protocol DirectoryService: AnyObject {
 
 /// LDAP search scopes (RFC 4511 §4.5.1.2).
 public enum SearchScope: Sendable { case base, oneLevel, subtree }
+
+extension String {
+    /// The value escaped for an LDAP filter (RFC 4515 §3).
+    public var ldapFilterEscaped: String {
+        var result = ""
+        for character in self {
+            switch character {
+            case "*": result += "\\2a"
+            case "(": result += "\\28"
+            case ")": result += "\\29"
+            case "\\": result += "\\5c"
+            case "\0": result += "\\00"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}

@@ -80,3 +80,12 @@ enum IPsecAttribute {
 public enum VersionInformationObject {
     public static let id = UUID(uuidString: "6A1F5C6F-72B7-11D2-ACF0-0060B0ECCA17")!
 }
+
+/// The IPsec client-side extension of Group Policy and its snap-in's tool extension, as GPOs
+/// list them in `gPCMachineExtensionNames` ([MS-GPIPSEC] §1.9, §2.2.2).
+public enum IPsecClientSideExtension {
+    public static let guid = "{E437BC1C-AA7D-11D2-A382-00C04F991E27}"
+    public static let toolGUID = "{DEA8AFA0-CC85-11D0-9CE2-0080C7221EBD}"
+    /// `[{CSE}{tool}]`, one group of `gPCMachineExtensionNames`.
+    public static var pair: String { "[\(guid)\(toolGUID)]" }
+}

@@ -10,9 +10,6 @@ import Policy
 /// 3. the computer half of `versionNumber` goes up by one, in the directory and in the GPO's
 ///    `GPT.INI` on SYSVOL, so clients notice the change at their next refresh.
 extension ActiveDirectoryPolicyStore {
-    /// The IPsec client-side extension and its snap-in ([MS-GPIPSEC] §2.2.2).
-    static let extensionPair = "[{E437BC1C-AA7D-11D2-A382-00C04F991E27}{DEA8AFA0-CC85-11D0-9CE2-0080C7221EBD}]"
-
     struct GroupPolicyObject {
         var dn: String
         var guid: String
@@ -23,7 +20,7 @@ extension ActiveDirectoryPolicyStore {
 
     func groupPolicyObject(named name: String) throws -> GroupPolicyObject {
         let base = "CN=Policies,CN=System," + directory.defaultNamingContext
-        let escaped = name.replacingOccurrences(of: "\\", with: "\\5c").replacingOccurrences(of: "*", with: "\\2a")
+        let escaped = name.ldapFilterEscaped
             .replacingOccurrences(of: "(", with: "\\28").replacingOccurrences(of: ")", with: "\\29")
         let found = try directory.search(base: base, oneLevel: true,
                                          filter: "(&(objectClass=groupPolicyContainer)(displayName=\(escaped)))",
@@ -77,7 +74,7 @@ extension ActiveDirectoryPolicyStore {
         let version = Self.nextComputerVersion(gpo.version)
         var changes = [AttributeChange(.delete, "versionNumber", strings: [String(gpo.version)]),
                        AttributeChange(.add, "versionNumber", strings: [String(version)])]
-        let extensions = Self.addExtension(Self.extensionPair, to: gpo.extensions ?? "")
+        let extensions = Self.addExtension(IPsecClientSideExtension.pair, to: gpo.extensions ?? "")
         if extensions != gpo.extensions { changes.append(AttributeChange(.replace, "gPCMachineExtensionNames", strings: [extensions])) }
         try directory.modify(gpo.dn, changes)
         // SYSVOL's top folder is the domain's DNS name, whatever name reached the controller

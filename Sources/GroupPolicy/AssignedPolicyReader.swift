@@ -30,7 +30,7 @@ public struct AssignedPolicyReader {
     public func stamp(of policyDN: String) throws -> [String] {
         let entries = try directory.search(base: container.dn, scope: .oneLevel, filter: "(objectClass=ipsecBase)",
                                            attributes: ["whenChanged", "uSNChanged"] + Self.references, securityDescriptor: false)
-        return try Self.closure(of: policyDN, in: entries).map { "\($0.dn.lowercased())|\($0.string("whenChanged") ?? "")|\($0.string("uSNChanged") ?? "")" }.sorted()
+        return Self.stamp(try Self.closure(of: policyDN, in: entries))
     }
 
     /// The closure's entries with every attribute, and their stamp.
@@ -38,7 +38,12 @@ public struct AssignedPolicyReader {
         let entries = try directory.search(base: container.dn, scope: .oneLevel, filter: "(objectClass=ipsecBase)", attributes: ["*", "whenChanged", "uSNChanged"],
                                            securityDescriptor: false)
         let closure = try Self.closure(of: policyDN, in: entries)
-        return (closure, closure.map { "\($0.dn.lowercased())|\($0.string("whenChanged") ?? "")|\($0.string("uSNChanged") ?? "")" }.sorted())
+        return (closure, Self.stamp(closure))
+    }
+
+    /// Each object with its controller's change stamps, in DN order.
+    static func stamp(_ closure: [DirectoryEntry]) -> [String] {
+        closure.map { "\($0.dn.lowercased())|\($0.string("whenChanged") ?? "")|\($0.string("uSNChanged") ?? "")" }.sorted()
     }
 
     /// The policy object and everything it reaches by reference; a missing reference is left

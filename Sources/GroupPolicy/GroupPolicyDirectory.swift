@@ -14,22 +14,6 @@ public protocol GroupPolicyDirectory: AnyObject {
 }
 
 public extension String {
-    /// The value escaped for an LDAP filter (RFC 4515 §3).
-    var ldapFilterEscaped: String {
-        var result = ""
-        for character in self {
-            switch character {
-            case "*": result += "\\2a"
-            case "(": result += "\\28"
-            case ")": result += "\\29"
-            case "\\": result += "\\5c"
-            case "\0": result += "\\00"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
-
     /// The DN one level up (`OU=Lab,DC=ward,DC=test` → `DC=ward,DC=test`), honouring escaped
     /// commas (RFC 4514 §2.4).
     public var parentDN: String? {

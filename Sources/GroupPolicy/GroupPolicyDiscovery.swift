@@ -111,7 +111,7 @@ public struct GroupPolicyDiscovery {
                 gpos[entry.dn.lowercased()] = GroupPolicyObject(
                     dn: entry.dn, displayName: entry.string("displayName") ?? entry.dn, computerSettingsDisabled: flags & 2 != 0,
                     computerVersion: version & 0xFFFF,
-                    listsIPsecExtension: (entry.string("gPCMachineExtensionNames") ?? "").uppercased().contains(GroupPolicyObject.ipsecExtension),
+                    listsIPsecExtension: (entry.string("gPCMachineExtensionNames") ?? "").uppercased().contains(IPsecClientSideExtension.guid),
                     access: access)
             }
             // 3. Their IPsec assignments: `CN=IPSEC,CN=Windows,CN=Microsoft,CN=Machine,<GPO>`, all in one search.

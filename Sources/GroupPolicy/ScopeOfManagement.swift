@@ -1,3 +1,5 @@
+import DomainPolicy
+
 /// A container GPOs are linked to ([MS-GPOL] §1.1 "scope of management"): the computer's
 /// organizational units, its domain, its site.
 public struct ScopeOfManagement: Equatable, Sendable, Codable {
@@ -30,7 +32,7 @@ public struct GroupPolicyObject: Equatable, Sendable, Codable {
     /// The computer half of `versionNumber` (its low 16 bits).
     public var computerVersion: Int
     /// `gPCMachineExtensionNames` lists the IPsec client-side extension
-    /// `{E437BC1C-AA7D-11D2-A382-00C04F991E27}` ([MS-GPIPSEC] §1.9): only such GPOs reach it
+    /// (`IPsecClientSideExtension.guid`, [MS-GPIPSEC] §1.9): only such GPOs reach it
     /// ([MS-GPOL] §3.2.5.1.10).
     public var listsIPsecExtension: Bool
     /// The security check's outcome for this computer.
@@ -52,8 +54,6 @@ public struct GroupPolicyObject: Equatable, Sendable, Codable {
         self.ipsecPolicyDN = ipsecPolicyDN
         self.ipsecPolicyName = ipsecPolicyName
     }
-
-    public static let ipsecExtension = "{E437BC1C-AA7D-11D2-A382-00C04F991E27}"
 }
 
 extension SecurityDescriptor.Verdict: Codable {

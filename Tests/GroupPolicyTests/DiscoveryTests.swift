@@ -32,7 +32,7 @@ final class DiscoveryTests: XCTestCase {
         for name in ["DOMAIN", "FINANCE", "SITE"] {
             directory.add(gpoDN(name), ["objectClass": ["groupPolicyContainer"], "displayName": ["GP \(name.capitalized)"], "flags": ["0"],
                                         "versionNumber": ["65537"],
-                                        "gPCMachineExtensionNames": ["[{35378EAC-683F-11D2-A89A-00C04FBBCFA2}{53D6AB1B-2488-11D1-A28C-00C04FB94F17}][\(GroupPolicyObject.ipsecExtension){DEA8AFA0-CC85-11D0-9CE2-0080C7221EBD}]"]])
+                                        "gPCMachineExtensionNames": ["[{35378EAC-683F-11D2-A89A-00C04FBBCFA2}{53D6AB1B-2488-11D1-A28C-00C04FB94F17}]\(IPsecClientSideExtension.pair)"]])
             directory.set(gpoDN(name), "nTSecurityDescriptor", bytes: [GPLinkAndDescriptorTests.sambaGPO])
             // The policy this GPO assigns, in Windows' encoding.
             let list = FilterList(name: "\(name) list", filters: [Filter(source: .me, destination: .subnet(Subnet("10.77.52.0/24")!))])
