@@ -21,11 +21,14 @@
 #   samba, samba-ad-dc, samba-ad-provision, samba-dsdb-modules, python3-samba, winbind: a real
 #                   Active Directory domain controller for the domain store tests
 #   krb5-user, ldap-utils, smbclient, xxd: kinit, ldapsearch/ldapmodify, SYSVOL, blob editing in those tests
+#   libkrb5-dev     MIT Kerberos' GSS-API (gssapi_krb5), behind Kerberos authentication in IKE
+#   faketime        libfaketime: a wardd whose clock is skewed past the KDC's tolerance, in the Kerberos tests
 set -euo pipefail
 packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark user-mode-linux kmod iputils-ping iproute2 sqlite3 util-linux bc
           strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins nftables iperf3 tcpdump
           strongswan-pki libldap-dev libsasl2-dev libsasl2-modules-gssapi-mit samba samba-ad-dc samba-ad-provision
-          samba-dsdb-modules python3-samba winbind krb5-user ldap-utils smbclient xxd)
+          samba-dsdb-modules python3-samba winbind krb5-user ldap-utils smbclient xxd
+          libkrb5-dev faketime)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -35,6 +35,8 @@ struct MonitorReport {
                       line("Peer Identity", sa.peerID ?? "(not yet proven)", indent: 1),
                       line("Authentication", sa.authentication, indent: 1)]
                 + (sa.peerRootCA.map { [line("Peer Root CA", $0, indent: 1)] } ?? [])
+                + (sa.peerPrincipal.map { [line("Peer Principal", $0, indent: 1)] } ?? [])
+                + (sa.peerRealm.map { [line("Peer Realm", $0, indent: 1)] } ?? [])
                 + [line("Security Method", sa.transform, indent: 1),
                       line("Cookie Pair", sa.cookies, indent: 1), line("Role", sa.initiator ? "initiator" : "responder", indent: 1),
                       line("State", sa.established ? "established" : "negotiating", indent: 1),

@@ -19,12 +19,13 @@ extension IKEEngine {
         let sa = Phase1SA(role: .initiator, CKY_I: newCookie(), CKY_R: 0, local: .init(local, 500), remote: .init(peer, 500),
                           policy: policy, now: now)
         sa.pending = [request]
-        sa.offered = Array(policy.transforms.prefix(255))
+        let (offers, gssVendorIDs) = offersWithGSSIdentity(sa)
+        sa.offered = Array(offers.prefix(255))
         let transforms = sa.offered.enumerated().map { Transform(number: UInt8($0.offset + 1), id: 1, attributes: $0.element.attributes) }
         let offer = Payload.securityAssociation(SecurityAssociationPayload(proposals: [Proposal(number: 1, protocolID: 1, transforms: transforms)]))
         sa.SAi_b = Array(ISAKMPMessage.encodePayloads([offer]).dropFirst(4))
         let message = ISAKMPMessage(header: ISAKMPHeader(initiatorCookie: sa.CKY_I, exchange: .identityProtection),
-                                    payloads: [offer, .vendorID(NATTraversal.vendorID)])
+                                    payloads: [offer, .vendorID(NATTraversal.vendorID)] + gssVendorIDs)
         sas[sa.cookies] = sa
         return [send(sa, message.encoded(), awaitingReply: true, now: now)]
     }
@@ -57,7 +58,9 @@ extension IKEEngine {
             return [noProposalChosen(message, datagram), .event(.negotiationFailed(peer: peer, reason: "no rule negotiates Main Mode with \(peer)"))]
         }
         var refusals: [String] = []
-        guard let selection = Phase1Selection.choose(from: offer, acceptable: mainPolicy.transforms, refusals: &refusals) else {
+        let announcesGSS = message.payloads.contains { if case .vendorID(let id) = $0 { GSSAuthentication.announcesGSS(id) } else { false } }
+        guard var selection = Phase1Selection.choose(from: offer, acceptable: mainPolicy.transforms, peerAnnouncesGSS: announcesGSS,
+                                                     refusals: &refusals) else {
             counters.countNoProposalChosen()
             counters.receiveFailures += 1
             let reason = "Main Mode proposal from \(peer) matched nothing; policy accepts [\(mainPolicy.transforms.map(\.description).joined(separator: ", "))]; "
@@ -71,12 +74,15 @@ extension IKEEngine {
         sa.chosen = selection.chosen
         sa.lifetimeSeconds = selection.effectiveLifetimeSeconds
         sa.natTraversal = message.payloads.contains(.vendorID(NATTraversal.vendorID))
+        noteGSSVendorIDs(sa, message)
         sa.lastReceived = bytes
         sas[sa.cookies] = sa
         responderSAs[sa.CKY_I] = sa.cookies
         halfOpenOrder.append(sa.cookies)
+        let gssVendorIDs = answerKerberos(sa, reply: &selection.reply)
         var payloads: [Payload] = [.securityAssociation(selection.reply)]
         if sa.natTraversal { payloads.append(.vendorID(NATTraversal.vendorID)) }
+        payloads += gssVendorIDs
         let reply = ISAKMPMessage(header: ISAKMPHeader(initiatorCookie: sa.CKY_I, responderCookie: sa.CKY_R, exchange: .identityProtection),
                                   payloads: payloads)
         return [send(sa, reply.encoded(), awaitingReply: false, now: now)]
@@ -144,6 +150,8 @@ extension IKEEngine {
         sa.chosen = answered
         sa.lifetimeSeconds = answered.lifetimeSeconds ?? sa.offered.first { $0.sameAlgorithms(as: answered) }?.lifetimeSeconds
         sa.natTraversal = message.payloads.contains(.vendorID(NATTraversal.vendorID))
+        noteGSSVendorIDs(sa, message)
+        if answered.authentication == .kerberos { sa.GIr = answered.gssIdentity }
         sas.removeValue(forKey: sa.cookies)
         sa.CKY_R = message.header.responderCookie
         sas[sa.cookies] = sa
@@ -151,7 +159,7 @@ extension IKEEngine {
         sa.keyExchange = exchange
         sa.gxi = exchange.publicValue
         sa.Ni_b = entropy.bytes(configuration.nonceLength)
-        var payloads: [Payload] = [.keyExchange(sa.gxi), .nonce(sa.Ni_b)] + certificateRequests(sa)
+        var payloads: [Payload] = [.keyExchange(sa.gxi), .nonce(sa.Ni_b)] + (try initiatorFirstToken(sa)) + certificateRequests(sa)
         if sa.natTraversal { payloads += try natDiscovery(sa, source: sa.local, destination: sa.remote) }
         sa.state = .sentMM3
         let next = ISAKMPMessage(header: header(sa, .identityProtection), payloads: payloads)
@@ -169,7 +177,7 @@ extension IKEEngine {
         sa.gxr = exchange.publicValue
         sa.Nr_b = entropy.bytes(configuration.nonceLength)
         try deriveKeys(sa)
-        var payloads: [Payload] = [.keyExchange(sa.gxr), .nonce(sa.Nr_b)] + certificateRequests(sa)
+        var payloads: [Payload] = [.keyExchange(sa.gxr), .nonce(sa.Nr_b)] + (try responderFirstToken(sa, message)) + certificateRequests(sa)
         if sa.natTraversal {
             if !natHashes.isEmpty { sa.nat = try judgeNAT(sa, natHashes, datagram) }
             payloads += try natDiscovery(sa, source: datagram.local, destination: datagram.remote)
@@ -186,6 +194,7 @@ extension IKEEngine {
         sa.gxr = gxr
         sa.Nr_b = Nr_b
         try deriveKeys(sa)
+        try initiatorTakesToken(sa, message)
         var actions: [IKEAction] = []
         if sa.natTraversal && !natHashes.isEmpty {
             let verdict = try judgeNAT(sa, natHashes, datagram)
@@ -204,20 +213,30 @@ extension IKEEngine {
     }
 
     func fifthMessage(_ sa: Phase1SA, _ bytes: [UInt8], datagram: IKEDatagram, now: Double) throws(ExchangeFailure) -> [IKEAction] {
+        if sa.chosen?.authentication == .kerberos { return try kerberosFifthMessage(sa, bytes, datagram: datagram, now: now) }
         let restarted = try verifyPeer(sa, bytes, step: "Main Mode message 5")
-        // RFC 3947 §4/§5.2: once floated, the peer's address and port are what its messages come from.
-        if datagram.local.port == NATTraversal.port || datagram.remote.port == NATTraversal.port {
-            sa.local = datagram.local
-            sa.remote = datagram.remote
-        }
+        followFloat(sa, datagram)
         let sixth = ISAKMPMessage(header: header(sa, .identityProtection), payloads: try identityAndProof(sa))
         let datagramOut = try seal(sa, sixth)
         established(sa, now: now)
         return [send(sa, datagramOut, awaitingReply: false, now: now), mainModeEvent(sa)] + (restarted ? peerRestarted(sa) : [])
     }
 
+    /// RFC 3947 §4/§5.2: once floated, the peer's address and port are what its messages come from.
+    func followFloat(_ sa: Phase1SA, _ datagram: IKEDatagram) {
+        if datagram.local.port == NATTraversal.port || datagram.remote.port == NATTraversal.port {
+            sa.local = datagram.local
+            sa.remote = datagram.remote
+        }
+    }
+
     func sixthMessage(_ sa: Phase1SA, _ bytes: [UInt8], now: Double) throws(ExchangeFailure) -> [IKEAction] {
-        let restarted = try verifyPeer(sa, bytes, step: "Main Mode message 6")
+        if sa.chosen?.authentication == .kerberos { return try kerberosSixthMessage(sa, bytes, now: now) }
+        return try initiatorEstablished(sa, restarted: try verifyPeer(sa, bytes, step: "Main Mode message 6"), now: now)
+    }
+
+    /// The initiator verified message 6: the SA is up and the acquires waiting for it start.
+    func initiatorEstablished(_ sa: Phase1SA, restarted: Bool, now: Double) throws(ExchangeFailure) -> [IKEAction] {
         sa.retransmission = nil
         established(sa, now: now)
         var actions: [IKEAction] = [mainModeEvent(sa)] + (restarted ? peerRestarted(sa) : [])
@@ -251,6 +270,7 @@ extension IKEEngine {
     /// This side's ID payload and proof, the body of message 5 or 6.
     func identityAndProof(_ sa: Phase1SA) throws(ExchangeFailure) -> [Payload] {
         if sa.chosen?.authentication.isSignature == true { return try identityCertificatesAndSignature(sa) }
+        if sa.chosen?.authentication == .kerberos { return try kerberosProofPayloads(sa, hashAllowed: true) }
         let ours = Payload.identification(sa.policy.localID ?? .address(sa.local.address))
         return [ours, .hash(try proof(sa, by: sa.role, idBody: Array(ISAKMPMessage.encodePayloads([ours]).dropFirst(4))))]
     }
@@ -372,7 +392,8 @@ extension IKEEngine {
         let gxy: [UInt8]
         do { gxy = try exchange.sharedSecret(peer: peerValue) } catch { throw .failed("the peer's Diffie-Hellman value is not valid: \(error)") }
         let input: SKEYIDInput
-        if chosen.authentication.isSignature {
+        if chosen.authentication.isSignature || chosen.authentication == .kerberos {
+            // Kerberos uses the signature formula (draft-ietf-ipsec-isakmp-gss-auth-07 §3.1).
             input = .signatures
         } else if chosen.authentication == .preSharedKey, let key = sa.policy.authenticator.preSharedKey {
             input = .preSharedKey(key)
@@ -425,7 +446,8 @@ extension IKEEngine {
             sa.iv = next
             return message
         } catch {
-            throw .authentication("\(step) from \(sa.remote.address) does not decrypt (\(error)): the preshared keys differ")
+            let cause = sa.chosen?.authentication == .preSharedKey ? "the preshared keys differ" : "the two sides derived different keys"
+            throw .authentication("\(step) from \(sa.remote.address) does not decrypt (\(error)): \(cause)")
         }
     }
 

@@ -158,7 +158,7 @@ public final class IKEEngine {
                             peerID: sa.peerCertificate.map { "\($0.subject)" + ($0.computer.map { " (computer \($0))" } ?? "") }
                                 ?? sa.peerID.map(Identification.text),
                             authentication: Self.authenticationText(sa.chosen?.authentication),
-                            peerRootCA: sa.peerCertificate?.rootCA)
+                            peerRootCA: sa.peerCertificate?.rootCA, peerPrincipal: sa.peerPrincipal)
         }.sorted { $0.cookies < $1.cookies }
     }
 
@@ -279,6 +279,14 @@ public struct MainModeSummary: Equatable, Sendable {
     public var authentication: String
     /// With certificates, the `rootca` the peer's certificate chains to.
     public var peerRootCA: String?
+    /// With Kerberos, the principal Kerberos authenticated (`HOST2$@WARD.TEST`).
+    public var peerPrincipal: String?
+
+    /// The realm of ``peerPrincipal``: what follows its last unescaped "@" (RFC 1964 §2.1.1).
+    public var peerRealm: String? {
+        guard let principal = peerPrincipal, let at = principal.lastIndex(of: "@") else { return nil }
+        return String(principal[principal.index(after: at)...])
+    }
 }
 
 extension IKEEngine {

@@ -12,10 +12,13 @@ public struct Phase1Authenticator: Sendable {
     public var preSharedKey: [UInt8]?
     /// Certificates (RFC 2409 §5.1): the rule's roots, our certificate, the peer's checks.
     public var certificates: CertificateAuthenticator?
+    /// Kerberos through GSS-API (draft-ietf-ipsec-isakmp-gss-auth-07): the machine's keys.
+    public var kerberos: (any GSSMechanism)?
 
-    public init(preSharedKey: [UInt8]? = nil, certificates: CertificateAuthenticator? = nil) {
+    public init(preSharedKey: [UInt8]? = nil, certificates: CertificateAuthenticator? = nil, kerberos: (any GSSMechanism)? = nil) {
         self.preSharedKey = preSharedKey
         self.certificates = certificates
+        self.kerberos = kerberos
     }
 
     /// A preshared key alone.

@@ -138,6 +138,9 @@ public struct ISAKMPMessage: Equatable, Sendable {
                                   spiSize: spiSize, spis: spis))
         case .vendorID: return .vendorID(try r.slice(o, size, "VID payload", "data"))
         case .natDiscovery, .natDiscoveryDraft: return .natDiscovery(try r.slice(o, size, "NAT-D payload", "hash"))
+        case .gssToken:
+            guard size > 0 else { throw ISAKMPError("GSS payload", "token", offset: o, "empty: a GSS payload carries a token") }
+            return .gssToken(try r.slice(o, size, "GSS payload", "token"))
         case .proposal, .transform:
             throw ISAKMPError(name, "next payload", offset: o - 4, "a \(type == 2 ? "proposal" : "transform") payload may appear only inside an SA payload")
         case .none?, nil:
@@ -271,7 +274,8 @@ public struct ISAKMPMessage: Equatable, Sendable {
                 }
                 w.patch16(UInt16(w.bytes.count - start), at: start + 2)
             }
-        case .keyExchange(let data), .hash(let data), .signature(let data), .nonce(let data), .vendorID(let data), .natDiscovery(let data):
+        case .keyExchange(let data), .hash(let data), .signature(let data), .nonce(let data), .vendorID(let data), .natDiscovery(let data),
+             .gssToken(let data):
             w.put(data)
         case .identification(let id), .natOriginalAddress(let id):
             w.u8(id.kind.rawValue); w.u8(id.protocolID); w.u16(id.port); w.put(id.data)

@@ -1,12 +1,13 @@
 import Packet
 
 /// Payload type numbers (RFC 2408 §3.1; NAT-D and NAT-OA from RFC 3947, with the draft
-/// numbers 130/131 that older peers still send).
+/// numbers 130/131 that older peers still send; the GSS token payload of
+/// draft-ietf-ipsec-isakmp-gss-auth-07 §3.3.3).
 public enum PayloadType: UInt8, Sendable {
     case none = 0, securityAssociation = 1, proposal = 2, transform = 3, keyExchange = 4, identification = 5
     case certificate = 6, certificateRequest = 7, hash = 8, signature = 9, nonce = 10, notification = 11
     case delete = 12, vendorID = 13, natDiscovery = 20, natOriginalAddress = 21
-    case natDiscoveryDraft = 130, natOriginalAddressDraft = 131
+    case gssToken = 129, natDiscoveryDraft = 130, natOriginalAddressDraft = 131
 }
 
 /// A data attribute of a transform (RFC 2408 §3.3): basic (16-bit value) or variable length.
@@ -172,6 +173,9 @@ public enum Payload: Equatable, Sendable {
     case vendorID([UInt8])
     case natDiscovery([UInt8])
     case natOriginalAddress(Identification)
+    /// A GSS token payload's body as on the wire (``GSSAuthentication/token(fromBody:)``
+    /// finds the token in it).
+    case gssToken([UInt8])
 
     var type: PayloadType {
         switch self {
@@ -188,6 +192,7 @@ public enum Payload: Equatable, Sendable {
         case .vendorID: .vendorID
         case .natDiscovery: .natDiscovery
         case .natOriginalAddress: .natOriginalAddress
+        case .gssToken: .gssToken
         }
     }
 }

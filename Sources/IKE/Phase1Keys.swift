@@ -107,14 +107,17 @@ public struct Phase1Keys: Sendable {
     /// initiator's proof in Main Mode message 5, signed or sent as is.
     /// `proofPRF` replaces the negotiated prf where the authentication method names its own
     /// (ECDSA, ``Phase1Transform/Authentication/proofPRF``).
+    /// `gss` is what Kerberos appends (draft-ietf-ipsec-isakmp-gss-auth-07 §3.1): the
+    /// initiator's GSS identity when both sides sent one, then every token the initiator sent.
     public func HASH_I(gxi: [UInt8], gxr: [UInt8], CKY_I: [UInt8], CKY_R: [UInt8],
-                       SAi_b: [UInt8], IDii_b: [UInt8], proofPRF: IKEHashAlgorithm? = nil) throws(KeyDerivationError) -> [UInt8] {
-        do { return try (proofPRF ?? prf).prf(key: SKEYID, gxi + gxr + CKY_I + CKY_R + SAi_b + IDii_b) } catch { throw .crypto(error.description) }
+                       SAi_b: [UInt8], IDii_b: [UInt8], gss: [UInt8] = [], proofPRF: IKEHashAlgorithm? = nil) throws(KeyDerivationError) -> [UInt8] {
+        do { return try (proofPRF ?? prf).prf(key: SKEYID, gxi + gxr + CKY_I + CKY_R + SAi_b + IDii_b + gss) } catch { throw .crypto(error.description) }
     }
 
-    /// HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b) (RFC 2409 §5).
+    /// HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b) (RFC 2409 §5), with
+    /// Kerberos' `gss`: the responder's GSS identity and the tokens the responder sent.
     public func HASH_R(gxi: [UInt8], gxr: [UInt8], CKY_I: [UInt8], CKY_R: [UInt8],
-                       SAi_b: [UInt8], IDir_b: [UInt8], proofPRF: IKEHashAlgorithm? = nil) throws(KeyDerivationError) -> [UInt8] {
-        do { return try (proofPRF ?? prf).prf(key: SKEYID, gxr + gxi + CKY_R + CKY_I + SAi_b + IDir_b) } catch { throw .crypto(error.description) }
+                       SAi_b: [UInt8], IDir_b: [UInt8], gss: [UInt8] = [], proofPRF: IKEHashAlgorithm? = nil) throws(KeyDerivationError) -> [UInt8] {
+        do { return try (proofPRF ?? prf).prf(key: SKEYID, gxr + gxi + CKY_R + CKY_I + SAi_b + IDir_b + gss) } catch { throw .crypto(error.description) }
     }
 }

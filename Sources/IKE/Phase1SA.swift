@@ -57,6 +57,27 @@ final class Phase1SA {
     var peerCertificateRequests: [[UInt8]] = []
     /// The peer as its certificate showed it, once verified.
     var peerCertificate: CertificateAuthenticator.PeerAuthentication?
+    /// Kerberos: the exchange's GSS-API context and what the hashes cover (draft-ietf-ipsec-
+    /// isakmp-gss-auth-07 §3.1): each side's GSS identity attribute as sent (GIi, GIr) and
+    /// the tokens each side sent, in order.
+    var gss: (any GSSSecurityContext)?
+    var GIi: [UInt8]?
+    var GIr: [UInt8]?
+    var initiatorTokens: [[UInt8]] = []
+    var responderTokens: [[UInt8]] = []
+    /// A GSS payload the context produced that goes out in this side's next message.
+    var pendingGSSPayloads: [Payload] = []
+    /// This side's wrapped HASH has gone out.
+    var gssHashSent = false
+    /// This side's ID payload body once sent: with extra GSS legs the ID goes only in the
+    /// first encrypted message, and the hash still covers it.
+    var localIDBody: [UInt8]?
+    var peerIDBody: [UInt8]?
+    /// The peer as Kerberos authenticated it (`HOST2$@WARD.TEST`).
+    var peerPrincipal: String?
+    /// The peer sent a vendor ID saying it speaks GSS-API (and Microsoft's version, if any).
+    var peerAnnouncesGSS = false
+    var peerMicrosoftVersion: UInt32?
     var establishedAt: Double?
     var retransmission: Retransmission?
     /// The last datagram accepted from the peer: a repeat means our answer was lost.

@@ -14,7 +14,11 @@ public struct Phase1Selection: Equatable, Sendable {
     /// Chooses from `offer` using `acceptable` (the policy's security methods with the rule's
     /// authentication methods). Returns nil — the caller answers NO-PROPOSAL-CHOSEN — with every
     /// transform's reason for refusal in `refusals`, for the log.
-    public static func choose(from offer: SecurityAssociationPayload, acceptable: [Phase1Transform],
+    ///
+    /// Method 65001 is Kerberos only from a peer that said it speaks GSS-API — a GSS vendor
+    /// ID (`peerAnnouncesGSS`) or a GSS identity in the transform; otherwise it is XAUTH's
+    /// InitPreShared, which shares the number and which Ward does not speak.
+    public static func choose(from offer: SecurityAssociationPayload, acceptable: [Phase1Transform], peerAnnouncesGSS: Bool = false,
                               refusals: inout [String]) -> Phase1Selection? {
         guard offer.doi == 1 else {
             refusals.append("DOI \(offer.doi) is not IPsec (1)")
@@ -33,6 +37,11 @@ public struct Phase1Selection: Equatable, Sendable {
                 let offered: Phase1Transform
                 do { offered = try Phase1Transform(transform: transform) } catch {
                     refusals.append("proposal \(proposal.number) \(error)")
+                    continue
+                }
+                if offered.authentication == .kerberos && !peerAnnouncesGSS && offered.gssIdentity == nil {
+                    refusals.append("proposal \(proposal.number) transform \(transform.number): authentication method 65001 without a GSS vendor ID "
+                                    + "or GSS identity is XAUTH InitPreShared, not Kerberos")
                     continue
                 }
                 guard let ours = acceptable.first(where: { $0.sameAlgorithms(as: offered) }) else {

@@ -26,6 +26,9 @@ public struct Phase1Transform: Equatable, Sendable, CustomStringConvertible {
     public var lifetimeSeconds: UInt64?
     /// SA lifetime in kilobytes (attribute 11 = 2); nil when not offered.
     public var lifetimeKilobytes: UInt64?
+    /// With Kerberos, the sender's GSS identity as the GSS Identity Name attribute carries it
+    /// (16384, or Windows 2000's 32001; ``GSSAuthentication/decodeIdentity(_:)``).
+    public var gssIdentity: [UInt8]?
 
     public init(cipher: EncryptionAlgorithm, hash: IKEHashAlgorithm, authentication: Authentication, group: DiffieHellmanGroup,
                 lifetimeSeconds: UInt64? = 28_800, lifetimeKilobytes: UInt64? = nil) {
@@ -62,6 +65,7 @@ public struct Phase1Transform: Equatable, Sendable, CustomStringConvertible {
             list.append(value <= UInt64(UInt16.max) ? Attribute(12, UInt16(value))
                         : Attribute(12, bytes: withUnsafeBytes(of: UInt32(clamping: value).bigEndian) { Array($0) }))
         }
+        if let gssIdentity { list.append(Attribute(GSSAuthentication.identityAttribute, bytes: gssIdentity)) }
         return list
     }
 
@@ -70,7 +74,7 @@ public struct Phase1Transform: Equatable, Sendable, CustomStringConvertible {
     public init(transform: Transform) throws(ProposalError) {
         guard transform.id == 1 else { throw ProposalError(transform: transform.number, "transform ID \(transform.id) is not KEY_IKE (1)") }
         var cipherValue: UInt16?, keyLength: UInt16?, hashValue: UInt16?, authValue: UInt16?, groupValue: UInt16?
-        var seconds: UInt64?, kilobytes: UInt64?, pendingLifeType: UInt16?
+        var seconds: UInt64?, kilobytes: UInt64?, pendingLifeType: UInt16?, gssIdentity: [UInt8]?
         func basic(_ attribute: Attribute, _ name: String) throws(ProposalError) -> UInt16 {
             guard case .basic(let value) = attribute.value else { throw ProposalError(transform: transform.number, "\(name) must be a basic attribute") }
             return value
@@ -97,6 +101,12 @@ public struct Phase1Transform: Equatable, Sendable, CustomStringConvertible {
                 default: throw ProposalError(transform: transform.number, "Life Type \(lifeType) is not seconds (1) or kilobytes (2)")
                 }
                 pendingLifeType = nil
+            case GSSAuthentication.identityAttribute, GSSAuthentication.legacyIdentityAttribute:
+                guard case .variable(let bytes) = attribute.value else {
+                    throw ProposalError(transform: transform.number, "GSS Identity Name (\(attribute.type)) must be a variable attribute")
+                }
+                guard gssIdentity == nil else { throw ProposalError(transform: transform.number, "GSS Identity Name is repeated") }
+                gssIdentity = bytes
             default:
                 throw ProposalError(transform: transform.number, "attribute type \(attribute.type) is not supported")
             }
@@ -122,6 +132,7 @@ public struct Phase1Transform: Equatable, Sendable, CustomStringConvertible {
         }
         if pendingLifeType != nil { throw ProposalError(transform: transform.number, "Life Type without a Life Duration after it") }
         self.init(cipher: cipher, hash: hash, authentication: authentication, group: group, lifetimeSeconds: seconds, lifetimeKilobytes: kilobytes)
+        self.gssIdentity = gssIdentity
     }
 }
 

@@ -87,13 +87,20 @@ extension MainModePolicy {
     /// 9/10/11). With no usable key it still offers (and accepts) the kinds of the keys it
     /// holds, or all of them: the exchange then fails at the signature, naming what is wrong,
     /// instead of with a bare NO-PROPOSAL-CHOSEN.
-    /// Kerberos is not offered yet. Nil when nothing can be offered.
-    public init?(isakmp: ISAKMPSettings, authentication: [AuthenticationMethod], certificates: CertificateSettings? = nil) {
+    /// Kerberos (method 65001) is offered in its place in the order when the host has
+    /// Kerberos credentials (`kerberos`); without them it is skipped, as a certificate method
+    /// is without a store. Nil when nothing can be offered.
+    public init?(isakmp: ISAKMPSettings, authentication: [AuthenticationMethod], certificates: CertificateSettings? = nil,
+                 kerberos: (any GSSMechanism)? = nil) {
         let lifetime = UInt64(isakmp.lifetimeMinutes) * 60
         var transforms: [Phase1Transform] = []
         var authenticator = Phase1Authenticator()
         for method in authentication {
             switch method {
+            case .kerberos where authenticator.kerberos == nil:
+                guard let kerberos else { continue }
+                authenticator.kerberos = kerberos
+                transforms += isakmp.securityMethods.map { Phase1Transform($0, authentication: .kerberos, lifetimeSeconds: lifetime) }
             case .preSharedKey(let key) where authenticator.preSharedKey == nil:
                 authenticator.preSharedKey = Array(key.utf8)
                 transforms += isakmp.securityMethods.map { Phase1Transform($0, authentication: .preSharedKey, lifetimeSeconds: lifetime) }

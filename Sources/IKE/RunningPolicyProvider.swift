@@ -12,10 +12,13 @@ public final class RunningPolicyProvider: IKEPolicyProvider {
     /// The certificate store as last read, with `strongcrlcheck`; nil leaves certificate
     /// methods out of every offer.
     public var certificates: CertificateSettings?
+    /// The host's Kerberos credentials; nil leaves Kerberos out of every offer.
+    public var kerberos: (any GSSMechanism)?
 
-    public init(_ running: RunningPolicy, certificates: CertificateSettings? = nil) {
+    public init(_ running: RunningPolicy, certificates: CertificateSettings? = nil, kerberos: (any GSSMechanism)? = nil) {
         self.running = running
         self.certificates = certificates
+        self.kerberos = kerberos
     }
 
     /// The rank of the filter that contains the whole of `selector` (most specific first), if it
@@ -40,10 +43,12 @@ public final class RunningPolicyProvider: IKEPolicyProvider {
                 $0.action == .negotiate && $0.tunnelEndpoint == nil && $0.source.contains(local) && $0.destination.contains(peer)
             }?.origin
         if let origin {
-            return MainModePolicy(isakmp: origin.policy.isakmp, authentication: origin.rule.authenticationMethods, certificates: certificates)
+            return MainModePolicy(isakmp: origin.policy.isakmp, authentication: origin.rule.authenticationMethods, certificates: certificates,
+                                  kerberos: kerberos)
         }
         guard let fallback = running.defaultResponse?.policy else { return nil }
-        return MainModePolicy(isakmp: fallback.isakmp, authentication: fallback.defaultResponseRule.authenticationMethods, certificates: certificates)
+        return MainModePolicy(isakmp: fallback.isakmp, authentication: fallback.defaultResponseRule.authenticationMethods,
+                              certificates: certificates, kerberos: kerberos)
     }
 
     public func quickMode(for selector: TrafficSelector, peer: IPAddress) -> QuickModePolicy? {
