@@ -50,6 +50,9 @@ let package = Package(
         // Windows' IPsec objects in Active Directory ([MS-GPIPSEC]): the blob codec, the
         // mapping to Ward's policy model, the ordered change plan. No I/O.
         .target(name: "DomainPolicy", dependencies: ["Policy", "Packet"]),
+        // MIT Kerberos' GSS-API, and IKE's GSSMechanism over it (the machine's keytab).
+        .systemLibrary(name: "CGSSAPI", pkgConfig: "krb5-gssapi", providers: [.apt(["libkrb5-dev"])]),
+        .target(name: "Kerberos", dependencies: ["CGSSAPI", "IKE", "Packet"]),
         // Group Policy for the IPsec extension ([MS-GPOL], [MS-GPIPSEC] §3.2): which GPO's
         // policy applies to a computer, security filtering, the assigned policy's closure and
         // polling stamp. No I/O: over the `GroupPolicyDirectory` protocol.
@@ -63,9 +66,9 @@ let package = Package(
         // thread, the domain cache.
         .target(name: "DomainClient", dependencies: ["Directory", "DomainPolicy", "Filtering", "GroupPolicy", "Packet", "Platform", "Policy"]),
         // The daemon's wiring: the userspace datapath, IKE, the control API.
-        .target(name: "Agent", dependencies: ["DomainClient", "GroupPolicy", "Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
+        .target(name: "Agent", dependencies: ["DomainClient", "GroupPolicy", "Kerberos", "Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
         .executableTarget(name: "wardd", dependencies: [
-            "Agent", "DomainClient", "Certificates", "Platform", "PolicyStore", "Filtering",
+            "Agent", "DomainClient", "Kerberos", "Certificates", "Platform", "PolicyStore", "Filtering",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "PolicyStore", dependencies: [

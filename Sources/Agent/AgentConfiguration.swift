@@ -29,6 +29,9 @@ public struct AgentConfiguration: Sendable {
     /// Group Policy: the domain, the machine's identity and the intervals (`wardd --domain`);
     /// nil: the host takes no domain policy.
     public var groupPolicy: GroupPolicyWorker.Configuration?
+    /// The machine account's keytab for Kerberos in IKE (`wardd --keytab`); nil, or a keytab
+    /// that cannot be read, leaves Kerberos out of the offers (the agent says so at start).
+    public var kerberosKeytab: String?
     /// The last domain policy in force (`/var/lib/ward/domain-cache.json`, 0600).
     public var domainCachePath = "/var/lib/ward/domain-cache.json"
 

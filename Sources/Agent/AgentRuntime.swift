@@ -296,6 +296,7 @@ public final class AgentRuntime: PacketSink {
     /// them away for a moment.
     func loadStartupPolicy() {
         refreshCertificates()
+        setUpKerberos()
         loadDomainCache()
         if kernel?.installedPolicies.isEmpty ?? true, let snapshots = try? loader.snapshots() {
             let persistent = snapshots.filter { $0.store == StoreLocation.persistent.rawValue }

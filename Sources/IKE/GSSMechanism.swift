@@ -6,15 +6,28 @@ import Packet
 /// (`Kerberos.GSSAPIKerberos`), the tests a fake realm.
 ///
 /// A mechanism is shared by every exchange of a rule; its contexts belong to one exchange.
+/// Nothing here may block on the network: the initiator's first step, which asks the KDC for
+/// tickets, is started by ``initiator(exchange:target:peer:)`` and collected when it is done.
 public protocol GSSMechanism: Sendable {
     /// This host's GSS identity, sent in the GSS Identity Name attribute (16384) of Main
     /// Mode's SA payload: Windows' form `HOST1$@WARD.TEST`.
     func localName() throws(GSSFailure) -> String
-    /// A context that initiates towards `target` (the peer's GSS identity from its SA
-    /// payload), or, when the peer named none, towards the host service of `peer`.
-    func initiator(target: String?, peer: IPAddress) throws(GSSFailure) -> any GSSSecurityContext
-    /// A context that accepts with this host's keys.
+    /// The initiator's context for one exchange (`exchange`: its initiator cookie), towards
+    /// `target` (the peer's GSS identity from its SA payload) or, when the peer named none,
+    /// the host service of `peer`. Returns ``GSSInitiation/pending`` while the tickets are
+    /// being fetched; the engine asks again when the peer repeats its message.
+    func initiator(exchange: UInt64, target: String?, peer: IPAddress) -> GSSInitiation
+    /// A context that accepts with this host's keys (no KDC traffic: the keytab decrypts).
     func acceptor() throws(GSSFailure) -> any GSSSecurityContext
+}
+
+/// Where an initiator's context stands.
+public enum GSSInitiation {
+    /// Tickets are still being fetched.
+    case pending
+    /// The context and its first token (the Kerberos AP-REQ).
+    case ready(any GSSSecurityContext, firstToken: [UInt8])
+    case failed(GSSFailure)
 }
 
 /// One GSS-API security context (RFC 2743 §2.2): stepped with the peer's tokens until it is

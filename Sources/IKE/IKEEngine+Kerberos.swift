@@ -64,21 +64,24 @@ extension IKEEngine {
     }
 
     /// Message 3's GSS payload: the initiator's first token (the Kerberos AP-REQ), towards
-    /// the identity the responder named in message 2.
-    func initiatorFirstToken(_ sa: Phase1SA) throws(ExchangeFailure) -> [Payload] {
-        guard sa.chosen?.authentication == .kerberos else { return [] }
+    /// the identity the responder named in message 2. Nil while the mechanism is still
+    /// fetching tickets: message 2 is then left unanswered, and taken again when the
+    /// responder repeats it in answer to our retransmitted message 1 (the packet loop never
+    /// waits on a KDC).
+    func initiatorFirstToken(_ sa: Phase1SA, target GIr: [UInt8]?) throws(ExchangeFailure) -> [Payload]? {
         guard let mechanism = sa.policy.authenticator.kerberos else {
             throw .authentication("Kerberos was negotiated but the rule has no Kerberos credentials")
         }
-        let target = sa.GIr.flatMap(GSSAuthentication.decodeIdentity)
-        do {
-            let context = try mechanism.initiator(target: target, peer: sa.remote.address)
+        let target = GIr.flatMap(GSSAuthentication.decodeIdentity)
+        switch mechanism.initiator(exchange: sa.CKY_I, target: target, peer: sa.remote.address) {
+        case .pending:
+            return nil
+        case .failed(let failure):
+            throw .authentication("Kerberos towards \(target ?? "host@\(sa.remote.address)"): \(failure)")
+        case .ready(let context, let token):
             sa.gss = context
-            guard let token = try context.step(nil) else { throw GSSFailure(call: "gss_init_sec_context", reason: .other, text: "no first token") }
-            sa.initiatorTokens.append(token)
+            sa.initiatorTokens = [token]
             return [.gssToken(GSSAuthentication.payloadBody(token: token))]
-        } catch {
-            throw .authentication("Kerberos towards \(target ?? "host@\(sa.remote.address)"): \(error)")
         }
     }
 

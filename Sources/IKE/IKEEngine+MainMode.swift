@@ -121,7 +121,10 @@ extension IKEEngine {
         }
         let actions: [IKEAction]
         switch (sa.role, sa.state) {
-        case (.initiator, .sentMM1): actions = try secondMessage(sa, message, now: now)
+        case (.initiator, .sentMM1):
+            actions = try secondMessage(sa, message, now: now)
+            // Still waiting for Kerberos tickets: message 2 is taken again when it is repeated.
+            if sa.state == .sentMM1 { return actions }
         case (.responder, .sentMM2): actions = try thirdMessage(sa, message, datagram: datagram, now: now)
         case (.initiator, .sentMM3): actions = try fourthMessage(sa, message, datagram: datagram, now: now)
         case (.responder, .sentMM4): actions = try fifthMessage(sa, bytes, datagram: datagram, now: now)
@@ -147,6 +150,13 @@ extension IKEEngine {
         guard sa.offered.contains(where: { $0.sameAlgorithms(as: answered) }) else {
             throw .failed("the responder chose \(answered), which was not offered")
         }
+        // Kerberos: the first token before anything changes, so that a message 2 that must
+        // wait for tickets leaves the SA as it was (see initiatorFirstToken).
+        var gssPayloads: [Payload] = []
+        if answered.authentication == .kerberos {
+            guard let payloads = try initiatorFirstToken(sa, target: answered.gssIdentity) else { return [] }
+            gssPayloads = payloads
+        }
         sa.chosen = answered
         sa.lifetimeSeconds = answered.lifetimeSeconds ?? sa.offered.first { $0.sameAlgorithms(as: answered) }?.lifetimeSeconds
         sa.natTraversal = message.payloads.contains(.vendorID(NATTraversal.vendorID))
@@ -159,7 +169,7 @@ extension IKEEngine {
         sa.keyExchange = exchange
         sa.gxi = exchange.publicValue
         sa.Ni_b = entropy.bytes(configuration.nonceLength)
-        var payloads: [Payload] = [.keyExchange(sa.gxi), .nonce(sa.Ni_b)] + (try initiatorFirstToken(sa)) + certificateRequests(sa)
+        var payloads: [Payload] = [.keyExchange(sa.gxi), .nonce(sa.Ni_b)] + gssPayloads + certificateRequests(sa)
         if sa.natTraversal { payloads += try natDiscovery(sa, source: sa.local, destination: sa.remote) }
         sa.state = .sentMM3
         let next = ISAKMPMessage(header: header(sa, .identityProtection), payloads: payloads)

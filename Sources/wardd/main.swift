@@ -37,7 +37,7 @@ struct Wardd: ParsableCommand {
     var domain: String?
     @Option(help: "The computer account (sAMAccountName) the host binds as (default: the short host name, upper case, with $).")
     var machineAccount: String?
-    @Option(help: "The keytab holding the computer account's keys (default: /etc/krb5.keytab; 0600).")
+    @Option(help: "The keytab holding the computer account's keys, for Group Policy and Kerberos in IKE (default: /etc/krb5.keytab; 0600).")
     var keytab: String = "/etc/krb5.keytab"
     @Option(help: "The last domain policy in force, used at start and while no domain controller answers (default: /var/lib/ward/domain-cache.json).")
     var domainCache: String = "/var/lib/ward/domain-cache.json"
@@ -72,6 +72,7 @@ struct Wardd: ParsableCommand {
         }
         let log = Log(minimum: verbose ? .debug : .info)
         configuration.domainCachePath = domainCache
+        configuration.kerberosKeytab = keytab
         if let domain {
             guard gpRefresh >= 1, (gpPoll ?? 1) >= 1 else { throw ValidationError("--gp-refresh and --gp-poll: at least 1 second") }
             let identity = MachineIdentity(account: machineAccount, keytab: keytab)

@@ -13,6 +13,10 @@ final class FakeRealm: @unchecked Sendable {
     var kdcReachable = true
     /// Extra token round trips before the acceptor completes (a mechanism needing legs).
     var extraLegs = 0
+    /// Whether an initiator's first ask for an exchange answers `.pending` (tickets being
+    /// fetched), as the agent's mechanism does with a cold cache.
+    var fetchFirst = false
+    var fetched: Set<UInt64> = []
 
     func add(_ name: String) {
         keys["\(name)@\(realm)"] = Array(SHA.sha256(Array(name.utf8)))
@@ -48,11 +52,18 @@ struct FakeKerberos: GSSMechanism {
 
     func localName() throws(GSSFailure) -> String { announce ?? principal }
 
-    func initiator(target: String?, peer: IPAddress) throws(GSSFailure) -> any GSSSecurityContext {
+    func initiator(exchange: UInt64, target: String?, peer: IPAddress) -> GSSInitiation {
+        if realm.fetchFirst && realm.fetched.insert(exchange).inserted { return .pending }
         guard realm.keys[principal] != nil, !staleKey else {
-            throw GSSFailure(call: "gss_acquire_cred", reason: .noCredentials, text: "no key for \(principal) in the keytab")
+            return .failed(GSSFailure(call: "gss_acquire_cred", reason: .noCredentials, text: "no key for \(principal) in the keytab"))
         }
-        return FakeContext(mechanism: self, initiating: target ?? "host/\(peer)@\(realm.realm)")
+        let context = FakeContext(mechanism: self, initiating: target ?? "host/\(peer)@\(realm.realm)")
+        do {
+            guard let token = try context.step(nil) else { return .failed(context.fail(.other, "no first token")) }
+            return .ready(context, firstToken: token)
+        } catch {
+            return .failed(error)
+        }
     }
 
     func acceptor() throws(GSSFailure) -> any GSSSecurityContext { FakeContext(mechanism: self, initiating: nil) }

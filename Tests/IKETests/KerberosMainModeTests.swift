@@ -71,6 +71,17 @@ final class KerberosMainModeTests: XCTestCase {
         XCTAssertEqual(lab.a.statistics.authenticationFailures + lab.b.statistics.authenticationFailures, 0)
     }
 
+    func testMessageTwoWaitsForTicketsAndIsTakenWhenTheResponderRepeatsIt() {
+        realm.fetchFirst = true
+        let lab = lab()
+        lab.acquire()
+        XCTAssertTrue(lab.installs("A").isEmpty, "message 2 is left unanswered while tickets are fetched")
+        lab.advance(to: 1.5)  // A repeats message 1, B repeats message 2, the tickets are there
+        XCTAssertEqual(lab.installs("A").count, 1)
+        XCTAssertEqual(lab.installs("B").count, 1)
+        XCTAssertEqual(lab.a.statistics.invalidPacketsReceived + lab.b.statistics.invalidPacketsReceived, 0)
+    }
+
     func testAMechanismThatNeedsMoreLegsRepeatsMessagesFiveAndSix() throws {
         realm.extraLegs = 2
         let lab = lab()
