@@ -19,7 +19,7 @@ mkdir -p Fuzz/corpus Fuzz/corpus-isakmp Fuzz/corpus-engine Fuzz/corpus-cert Fuzz
 [ -n "$(ls -A Fuzz/corpus-isakmp)" ] || /usr/bin/python3 Fuzz/make_isakmp_seeds.py Fuzz/corpus-isakmp
 # Engine seeds: each exchange step, each receiver, the legitimate next message unchanged (mode 2).
 if [ -z "$(ls -A Fuzz/corpus-engine)" ]; then
-    for step in $(seq 0 11); do for side in 0 1; do for port in 0 1; do
+    for step in $(seq 0 11); do for side in 0 1 2 3 6 7; do for port in 0 1; do
         printf "\\x$(printf %02x "$step")\\x0$side\\x02\\x0$port" > "Fuzz/corpus-engine/seed-$step-$side-$port"
     done; done; done
 fi

@@ -105,7 +105,7 @@ sas() { on "$1" ipsec dynamic show mmsas 2>&1; }
 
 # 2. Kerberos only, with a capture of the negotiation on host2's side.
 restart "kerberos=yes" "kerberos=yes"
-ip netns exec $HOST2 tshark -i lan0 -f "udp port 500 or udp port 4500" -w "$DIR/kerberos.pcap" -q > "$DIR/tshark.log" 2>&1 &
+ip netns exec $HOST2 tshark -i lan0 -f "udp port 500 or udp port 4500 or esp or icmp or tcp port 5101" -w "$DIR/kerberos.pcap" -q > "$DIR/tshark.log" 2>&1 &
 CAPTURE=$!
 sleep 2
 nsx $HOST ping -c 6 -i 0.3 -W 2 10.77.51.4 > "$DIR/ping.log" 2>&1
@@ -130,13 +130,17 @@ fi
 sleep 1; stop "$CAPTURE"; CAPTURE=
 # The capture: vendor IDs, payload 129 where the draft puts it, nothing malformed.
 fields=$(tshark -r "$DIR/kerberos.pcap" -Y "isakmp.exchtype == 2" -T fields -e frame.number -e isakmp.vid_bytes -e isakmp.nextpayload -e isakmp.flags 2>/dev/null)
-vids=$(tshark -r "$DIR/kerberos.pcap" -V -Y isakmp 2>/dev/null | grep -E "Vendor ID: " | sort -u)
+vids=$(tshark -r "$DIR/kerberos.pcap" -V -Y isakmp 2>/dev/null | grep -E "Vendor ID: |MS NT5 ISAKMPOAKLEY: " | sort -u)
 malformed=$(tshark -r "$DIR/kerberos.pcap" -Y "_ws.malformed || _ws.expert.severity >= error" 2>/dev/null | wc -l)
-if echo "$vids" | has "MS NT5 ISAKMPOAKLEY" && echo "$vids" | has "Windows Server 2003" && echo "$vids" | has "GSSAPI" && [ "$malformed" = 0 ]; then
-  pass "capture: tshark names the vendor IDs MS NT5 ISAKMPOAKLEY (Windows Server 2003) and GSSAPI, nothing malformed"
+if echo "$vids" | has "MS NT5 ISAKMPOAKLEY" && echo "$vids" | has "Windows 2003" && echo "$vids" | has "GSSAPI" && [ "$malformed" = 0 ]; then
+  pass "capture: tshark names the vendor IDs MS NT5 ISAKMPOAKLEY (version 4, Windows 2003) and GSSAPI, nothing malformed"
 else
   fail "capture vendor IDs" "malformed=$malformed vids: $(echo "$vids" | tr '\n' ';')"
 fi
+esp=$(tshark -r "$DIR/kerberos.pcap" -Y "esp && ip.src == 10.77.51.2" 2>/dev/null | wc -l)
+clear=$(tshark -r "$DIR/kerberos.pcap" -Y "(icmp || tcp.port == 5101) && ip.src == 10.77.51.2 && ip.dst == 10.77.51.4" 2>/dev/null | wc -l)
+[ "$esp" -gt 0 ] && [ "$clear" = 0 ] && pass "capture: host1's ping and transfer went as ESP ($esp packets), none in the clear" \
+  || fail "capture ESP" "esp=$esp clear=$clear"
 # The GSS payloads of messages 3 and 4 (clear), and the tokens in them, through tshark's
 # Kerberos dissector: the token's GSS framing (RFC 2743 §3.1, RFC 4121 §4.1) is removed and
 # the Kerberos message sent to port 88 in a made-up packet.
@@ -180,7 +184,8 @@ fi
 refused() {
   local case=$1 host=$2 words=$3 failures_seen
   nsx $HOST ping -c 2 -W 2 10.77.51.4 > /dev/null 2>&1
-  sleep 2
+  # The refusal may wait for the KDC's timeouts (a fetch runs beside the packet loop).
+  for _ in $(seq 40); do grep -q "authentication failed" "$DIR/$host.log" && break; sleep 1; done
   failures_seen=$(on "$host" ipsec dynamic show stats 2>&1 | label_value "Authentication Failures")
   local logged; logged=$(grep "authentication failed" "$DIR/$host.log" | head -1)
   if echo "$logged" | has "$words" && [ "${failures_seen:-0}" -ge 1 ] && sas host1 | has "No SAs\|negotiating" \

@@ -4,7 +4,9 @@ import Transforms
 
 // The IKE engine in every state, fed a fuzzed datagram. Input layout:
 //   byte 0: how many legitimate messages to exchange first (0 … 11: Main Mode, Quick Mode, after)
-//   byte 1: which engine receives the fuzzed datagram (even: the responder, odd: the initiator)
+//   byte 1: which engine receives the fuzzed datagram (bit 0 clear: the responder, set: the
+//           initiator); bit 1 set: both authenticate with Kerberos (GSS payloads, wrapped
+//           hashes, a mechanism that wants one extra leg when bit 2 is set too)
 //   byte 2: how the rest is used — 0: as the datagram; 1: as the datagram with the current
 //           cookies written over bytes 0–15; 2: XORed onto the next legitimate message
 //   byte 3: port (even: 500, odd: 4500 with the non-ESP marker added)
@@ -40,9 +42,66 @@ final class FakeKeyExchange: KeyExchange {
     }
 }
 
+/// A deterministic GSS mechanism: tokens framed as Kerberos' (0x60 first), an optional extra
+/// leg, wrap = a tag byte and a sequence number before the message.
+struct FuzzKerberos: GSSMechanism {
+    var extraLeg: Bool
+    func localName() throws(GSSFailure) -> String { "HOST$@FUZZ.TEST" }
+    func initiator(exchange: UInt64, target: String?, peer: IPAddress) -> GSSInitiation {
+        .ready(FuzzContext(initiating: true, extraLeg: extraLeg), firstToken: [0x60, 1])
+    }
+    func acceptor() throws(GSSFailure) -> any GSSSecurityContext { FuzzContext(initiating: false, extraLeg: extraLeg) }
+}
+
+final class FuzzContext: GSSSecurityContext {
+    let initiating: Bool
+    var legs: Int
+    var isComplete = false
+    var peerName: String? { isComplete ? "HOST$@FUZZ.TEST" : nil }
+    var sent: UInt8 = 0, received: UInt8 = 0
+
+    init(initiating: Bool, extraLeg: Bool) {
+        self.initiating = initiating
+        legs = extraLeg ? 1 : 0
+    }
+
+    func fail(_ text: String) -> GSSFailure { GSSFailure(call: "fuzz", reason: .other, text: text) }
+
+    func step(_ token: [UInt8]?) throws(GSSFailure) -> [UInt8]? {
+        guard let token, token.count == 2, token[0] == 0x60 else { throw fail("bad token") }
+        if initiating {
+            if token[1] == 3 { return [0x60, 4] }
+            guard token[1] == 2 else { throw fail("not a reply") }
+            isComplete = true
+            return nil
+        }
+        guard token[1] == 1 || token[1] == 4 else { throw fail("not a request") }
+        if legs > 0 { legs -= 1; return [0x60, 3] }
+        isComplete = true
+        return [0x60, 2]
+    }
+
+    func wrap(_ message: [UInt8]) throws(GSSFailure) -> [UInt8] {
+        defer { sent &+= 1 }
+        return [0xAA, sent] + message
+    }
+
+    func unwrap(_ token: [UInt8]) throws(GSSFailure) -> [UInt8] {
+        guard token.count >= 2, token[0] == 0xAA, token[1] == received else { throw fail("bad wrap") }
+        received &+= 1
+        return Array(token.dropFirst(2))
+    }
+}
+
 struct FuzzPolicy: IKEPolicyProvider {
+    var kerberos: FuzzKerberos?
+
     func mainMode(local: IPAddress, peer: IPAddress) -> MainModePolicy? {
-        MainModePolicy(transforms: [Phase1Transform(cipher: .aesCBC(keyBits: 128), hash: .sha1, authentication: .preSharedKey, group: .modp1024),
+        if let kerberos {
+            return MainModePolicy(transforms: [Phase1Transform(cipher: .aesCBC(keyBits: 128), hash: .sha1, authentication: .kerberos, group: .modp1024)],
+                                  authenticator: Phase1Authenticator(kerberos: kerberos))
+        }
+        return MainModePolicy(transforms: [Phase1Transform(cipher: .aesCBC(keyBits: 128), hash: .sha1, authentication: .preSharedKey, group: .modp1024),
                                     Phase1Transform(cipher: .tripleDESCBC, hash: .md5, authentication: .preSharedKey, group: .ecp256)],
                        authenticator: .preSharedKey(Array("fuzz".utf8)))
     }
@@ -61,8 +120,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
     let steps = Int(input[0] % 12), toInitiator = input[1] & 1 == 1, mode = input[2] % 3, floated = input[3] & 1 == 1
     let rest = Array(input.dropFirst(4))
-    let a = IKEEngine(policy: FuzzPolicy(), entropy: FuzzEntropy(state: 1))
-    let b = IKEEngine(policy: FuzzPolicy(), entropy: FuzzEntropy(state: 2))
+    let kerberos = input[1] & 2 == 2 ? FuzzKerberos(extraLeg: input[1] & 4 == 4) : nil
+    let a = IKEEngine(policy: FuzzPolicy(kerberos: kerberos), entropy: FuzzEntropy(state: 1))
+    let b = IKEEngine(policy: FuzzPolicy(kerberos: kerberos), entropy: FuzzEntropy(state: 2))
     // Legitimate exchange, one datagram at a time, until `steps` have been delivered.
     var inFlight: [(toB: Bool, IKEDatagram)] = sends(a.acquire(.hosts(addressA, addressB), local: addressA, peer: addressB, now: 0)).map { (true, $0) }
     var delivered = 0
