@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "DomainPolicy", dependencies: ["Policy", "Packet"]),
         // MIT Kerberos' GSS-API, and IKE's GSSMechanism over it (the machine's keytab).
         .systemLibrary(name: "CGSSAPI", pkgConfig: "krb5-gssapi", providers: [.apt(["libkrb5-dev"])]),
-        .target(name: "Kerberos", dependencies: ["CGSSAPI", "IKE", "Packet"]),
+        .target(name: "Kerberos", dependencies: ["CGSSAPI", "Directory", "IKE", "Packet"]),
         // Group Policy for the IPsec extension ([MS-GPOL], [MS-GPIPSEC] §3.2): which GPO's
         // policy applies to a computer, security filtering, the assigned policy's closure and
         // polling stamp. No I/O: over the `GroupPolicyDirectory` protocol.
@@ -77,7 +77,7 @@ let package = Package(
         ]),
         .target(name: "Netsh", dependencies: ["Policy", "PolicyStore", "Packet"]),
         .executableTarget(name: "ward", dependencies: [
-            "Agent", "Directory", "DomainClient", "GroupPolicy", "Certificates", "DomainStore", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
+            "Agent", "Directory", "DomainClient", "GroupPolicy", "Kerberos", "Certificates", "DomainStore", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.

@@ -1,3 +1,4 @@
+import Filtering
 import IKE
 import Kerberos
 
@@ -13,10 +14,27 @@ extension AgentRuntime {
             try mechanism.checkKeytab()
             let principal = try mechanism.localName()
             policyProvider.kerberos = mechanism
-            log(.notice, "Kerberos credentials", ["principal": principal, "keytab": keytab])
+            let (realm, kdcs) = KDCLocator.locate()
+            kerberosKDCs = kdcs
+            log(.notice, "Kerberos credentials", ["principal": principal, "keytab": keytab, "realm": realm ?? "none",
+                                                  "kdcs": kdcs.isEmpty ? "none found" : kdcs.map(\.description).joined(separator: ",")])
         } catch {
             policyProvider.kerberos = nil
             log(.warning, "Kerberos not offered: rules fall back to their other methods", ["keytab": keytab, "reason": error])
+        }
+    }
+
+    /// Warns when a rule relies on Kerberos and the policy in force keeps this host from its
+    /// KDCs (the seed's warning: Kerberos needs clear traffic to the domain controllers).
+    func checkKerberosReachability() {
+        guard KerberosReachability.reliesOnKerberos(policy.decider.table) else { return }
+        guard !kerberosKDCs.isEmpty else {
+            if policyProvider.kerberos != nil { log(.warning, "a rule relies on Kerberos but no KDC is known (krb5.conf, DNS)") }
+            return
+        }
+        var decider = policy.decider
+        for problem in KerberosReachability.problems(&decider, local: machine.localAddresses, kdcs: kerberosKDCs) {
+            log(.warning, "Kerberos will fail: a rule relies on it and \(problem)")
         }
     }
 }

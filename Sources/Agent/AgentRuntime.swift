@@ -62,6 +62,8 @@ public final class AgentRuntime: PacketSink {
     /// The last Group Policy result (for RSoP) and the state of the domain layer, in words.
     var groupPolicyResult: GroupPolicyResult?
     var groupPolicyStatus = "no domain (wardd --domain not given)"
+    /// The KDCs Kerberos in IKE depends on (krb5.conf or DNS), found at start.
+    var kerberosKDCs: [IPAddress] = []
     /// The last cycle reached no controller or read something that could not be applied.
     var groupPolicyCycleFailed = false
     /// Whether the current outage of the domain controllers was already logged.
@@ -355,6 +357,7 @@ public final class AgentRuntime: PacketSink {
         log(.notice, "policy applied", ["policies": summary, "filters": policy.decider.table.filters.count, "generation": policy.generation])
         policySummary = summary
         lastCompileProblem = nil
+        checkKerberosReachability()
         if let kernel { synchronizeKernelPolicies(kernel) }
         for spi in backend.pairsNoLongerCovered(now: now) {
             log(.notice, "SA no longer covered by the policy; deleting", ["spi_in": hex(spi)])

@@ -2,6 +2,7 @@ import Agent
 import DomainClient
 import Filtering
 import Foundation
+import Kerberos
 import Netsh
 import Packet
 import Platform
@@ -80,6 +81,12 @@ enum TraceCommand {
         if direction == .outbound, explanation.decision.verdict == .negotiate {
             let at = lines.firstIndex(of: "Nearest other filters:") ?? lines.endIndex
             lines.insert("SA now      : " + agentChoice(packet), at: at)
+        }
+        // The seed's warning: Kerberos needs the KDCs in the clear.
+        if KerberosReachability.reliesOnKerberos(decider.table) {
+            let (_, kdcs) = KDCLocator.locate()
+            lines += KerberosReachability.problems(&decider, local: machine.localAddresses, kdcs: kdcs)
+                .map { "Warning     : a rule relies on Kerberos, and " + $0 }
         }
         let header = snapshots.isEmpty ? ["Policies    : none assigned (persistent, domain and local stores)"]
             : ["Policies    : " + snapshots.map { "\($0.policy.name) (\($0.store))" }.joined(separator: ", ") + " — \(filters.count) specific filters"]
