@@ -112,6 +112,7 @@ let package = Package(
                                                        "XFRM", "ward", "wardd"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
         .testTarget(name: "DomainPolicyTests", dependencies: ["DomainPolicy", "Policy", "Packet"]),
+        .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "CGSSAPI", "IKE", "Packet"]),
         .testTarget(name: "DomainClientTests", dependencies: ["DomainClient", "DomainPolicy", "GroupPolicy", "Policy"]),
         .testTarget(name: "GroupPolicyTests", dependencies: ["GroupPolicy", "DomainPolicy", "Filtering", "Policy", "Packet", "TestSupport"]),
         .testTarget(name: "PolicyStoreTests", dependencies: ["PolicyStore", "Policy", "Packet"]),
