@@ -1,7 +1,8 @@
 import Packet
 import Transforms
 
-/// Main Mode (RFC 2409 §5, identity protection) with a preshared key or signatures (§5.1):
+/// Main Mode (RFC 2409 §5, identity protection) with a preshared key or signatures (§5.1);
+/// Kerberos changes messages 1 to 6 as `IKEEngine+Kerberos` describes:
 ///
 ///     Initiator                              Responder
 ///     1  HDR, SA, VID                     -->
