@@ -27,7 +27,7 @@ extension AgentRuntime {
     /// Warns when a rule relies on Kerberos and the policy in force keeps this host from its
     /// KDCs (the seed's warning: Kerberos needs clear traffic to the domain controllers).
     func checkKerberosReachability() {
-        guard KerberosReachability.reliesOnKerberos(policy.decider.table) else { return }
+        guard KerberosReachability.reliesOnKerberos(policy.decider.table, defaultResponse: policy.defaultResponse?.policy.defaultResponseRule) else { return }
         guard !kerberosKDCs.isEmpty else {
             if policyProvider.kerberos != nil { log(.warning, "a rule relies on Kerberos but no KDC is known (krb5.conf, DNS)") }
             return

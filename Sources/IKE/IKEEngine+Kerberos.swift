@@ -39,20 +39,14 @@ extension IKEEngine {
         return (transforms, GSSAuthentication.vendorIDs.map(Payload.vendorID))
     }
 
-    /// Notes whether the peer's message 1 or 2 announced GSS-API and Microsoft's version.
-    func noteGSSVendorIDs(_ sa: Phase1SA, _ message: ISAKMPMessage) {
-        for case .vendorID(let id) in message.payloads {
-            if GSSAuthentication.announcesGSS(id) { sa.peerAnnouncesGSS = true }
-            if let version = GSSAuthentication.microsoftVersion(id) { sa.peerMicrosoftVersion = version }
-        }
-    }
-
     /// The responder's message 2 when it chose Kerberos: its own GSS identity replaces the
     /// initiator's in the echoed transform, and the vendor IDs follow.
     func answerKerberos(_ sa: Phase1SA, reply: inout SecurityAssociationPayload) -> [Payload] {
         guard sa.chosen?.authentication == .kerberos else { return [] }
         sa.GIi = sa.chosen?.gssIdentity
-        sa.GIr = (try? sa.policy.authenticator.kerberos?.localName()).flatMap { $0 }.map(GSSAuthentication.encodeIdentity)
+        if let mechanism = sa.policy.authenticator.kerberos, let name = try? mechanism.localName() {
+            sa.GIr = GSSAuthentication.encodeIdentity(name)
+        }
         if var transform = reply.proposals.first?.transforms.first {
             transform.attributes.removeAll {
                 $0.type == GSSAuthentication.identityAttribute || $0.type == GSSAuthentication.legacyIdentityAttribute
@@ -147,8 +141,7 @@ extension IKEEngine {
         let sixth = try seal(sa, ISAKMPMessage(header: header(sa, .identityProtection), payloads: payloads))
         guard progress == .verified else { return [send(sa, sixth, awaitingReply: false, now: now)] }
         established(sa, now: now)
-        let restarted = message.payloads.contains { if case .notification(let n) = $0 { n.type == NotifyType.initialContact } else { false } }
-        return [send(sa, sixth, awaitingReply: false, now: now), mainModeEvent(sa)] + (restarted ? peerRestarted(sa) : [])
+        return [send(sa, sixth, awaitingReply: false, now: now), mainModeEvent(sa)] + (message.announcesInitialContact ? peerRestarted(sa) : [])
     }
 
     /// The initiator takes message 6: the responder's verified HASH establishes the SA; a
@@ -158,8 +151,7 @@ extension IKEEngine {
         switch try kerberosReceive(sa, message, step: "Main Mode message 6") {
         case .verified:
             guard sa.gssHashSent else { throw .authentication("\(sa.remote.address) sent HASH_R before this side sent HASH_I") }
-            let restarted = message.payloads.contains { if case .notification(let n) = $0 { n.type == NotifyType.initialContact } else { false } }
-            return try initiatorEstablished(sa, restarted: restarted, now: now)
+            return try initiatorEstablished(sa, restarted: message.announcesInitialContact, now: now)
         case .needsMore:
             let payloads = try kerberosProofPayloads(sa, hashAllowed: true)
             guard !payloads.isEmpty else { throw .authentication("Kerberos with \(sa.remote.address): nothing left to send, yet no HASH_R") }

@@ -75,7 +75,6 @@ extension IKEEngine {
         sa.chosen = selection.chosen
         sa.lifetimeSeconds = selection.effectiveLifetimeSeconds
         sa.natTraversal = message.payloads.contains(.vendorID(NATTraversal.vendorID))
-        noteGSSVendorIDs(sa, message)
         sa.lastReceived = bytes
         sas[sa.cookies] = sa
         responderSAs[sa.CKY_I] = sa.cookies
@@ -161,7 +160,6 @@ extension IKEEngine {
         sa.chosen = answered
         sa.lifetimeSeconds = answered.lifetimeSeconds ?? sa.offered.first { $0.sameAlgorithms(as: answered) }?.lifetimeSeconds
         sa.natTraversal = message.payloads.contains(.vendorID(NATTraversal.vendorID))
-        noteGSSVendorIDs(sa, message)
         if answered.authentication == .kerberos { sa.GIr = answered.gssIdentity }
         sas.removeValue(forKey: sa.cookies)
         sa.CKY_R = message.header.responderCookie
@@ -293,7 +291,7 @@ extension IKEEngine {
         let message = try openPhase1(sa, bytes, step: step)
         if sa.chosen?.authentication.isSignature == true {
             try verifyPeerSignature(sa, message, step: step)
-            return message.payloads.contains { if case .notification(let n) = $0 { n.type == NotifyType.initialContact } else { false } }
+            return message.announcesInitialContact
         }
         let (id, idBody, hash) = try identityAndHash(message, step: step)
         let peer: Phase1SA.Role = sa.role == .initiator ? .responder : .initiator
@@ -302,7 +300,7 @@ extension IKEEngine {
         }
         try checkPeerID(sa, id)
         sa.peerID = id
-        return message.payloads.contains { if case .notification(let n) = $0 { n.type == NotifyType.initialContact } else { false } }
+        return message.announcesInitialContact
     }
 
     /// This side's message 5/6 payloads: ID, proof, and INITIAL-CONTACT when nothing else is
@@ -472,5 +470,12 @@ extension IKEEngine {
             throw .authentication("\(step) has no HASH payload")
         }
         return (id, Array(message.receivedPayloads[index].dropFirst(4)), hash)
+    }
+}
+
+extension ISAKMPMessage {
+    /// Whether the message carries INITIAL-CONTACT (RFC 2407 §4.6.3.3): its sender restarted.
+    var announcesInitialContact: Bool {
+        payloads.contains { if case .notification(let n) = $0 { n.type == NotifyType.initialContact } else { false } }
     }
 }

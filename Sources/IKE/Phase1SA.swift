@@ -75,9 +75,6 @@ final class Phase1SA {
     var peerIDBody: [UInt8]?
     /// The peer as Kerberos authenticated it (`HOST2$@WARD.TEST`).
     var peerPrincipal: String?
-    /// The peer sent a vendor ID saying it speaks GSS-API (and Microsoft's version, if any).
-    var peerAnnouncesGSS = false
-    var peerMicrosoftVersion: UInt32?
     var establishedAt: Double?
     var retransmission: Retransmission?
     /// The last datagram accepted from the peer: a repeat means our answer was lost.
