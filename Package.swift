@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // Ward: policy-based IPsec for Linux. Module map: Docs/design.md.
 import PackageDescription
 
@@ -23,8 +23,13 @@ let package = Package(
         // X.509 certificates (parsing, chain signatures) and the DER of CRLs and names.
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
-        // Tests only: keys for the certificates the tests issue (swift-certificates needs it anyway).
+        // Keys: the console's self-signed certificate, and the certificates the tests issue
+        // (swift-certificates needs it anyway).
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // The console: HTTP (and TLS off loopback) through SwiftNIO; metrics in Prometheus' format.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "Packet"),
@@ -67,8 +72,25 @@ let package = Package(
         .target(name: "DomainClient", dependencies: ["Directory", "DomainPolicy", "Filtering", "GroupPolicy", "Packet", "Platform", "Policy"]),
         // The daemon's wiring: the userspace datapath, IKE, the control API.
         .target(name: "Agent", dependencies: ["DomainClient", "GroupPolicy", "Kerberos", "Filtering", "ESP", "IKE", "Netsh", "Platform", "Policy", "PolicyStore", "Packet", "Transforms", "XFRM"]),
+        // The IP Security Monitor's model without I/O: history, metrics, pages, access decisions,
+        // the console's netsh changes and `ipsec trace`.
+        .target(name: "Monitor", dependencies: [
+            "Agent", "DomainClient", "Filtering", "GroupPolicy", "IKE", "ESP", "Kerberos", "Netsh", "Packet", "Platform", "Policy", "PolicyStore",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // The web console over HTTP(S): Hummingbird on SwiftNIO, TLS through swift-nio-ssl.
+        .target(name: "Console", dependencies: [
+            "Monitor", "Agent", "Packet", "PolicyStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "wardd", dependencies: [
-            "Agent", "DomainClient", "Kerberos", "Certificates", "Platform", "PolicyStore", "Filtering",
+            "Agent", "Console", "Monitor", "DomainClient", "Kerberos", "Certificates", "Platform", "PolicyStore", "Filtering",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "PolicyStore", dependencies: [
@@ -77,7 +99,7 @@ let package = Package(
         ]),
         .target(name: "Netsh", dependencies: ["Policy", "PolicyStore", "Packet"]),
         .executableTarget(name: "ward", dependencies: [
-            "Agent", "Directory", "DomainClient", "GroupPolicy", "Kerberos", "Certificates", "DomainStore", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
+            "Agent", "Monitor", "Directory", "DomainClient", "GroupPolicy", "Kerberos", "Certificates", "DomainStore", "Netsh", "PolicyStore", "Filtering", "Platform", "Policy", "Packet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // A raw-socket ESP peer for the kernel interop test (Tests/Kernel), not a product.

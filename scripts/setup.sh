@@ -23,12 +23,16 @@
 #   krb5-user, ldap-utils, smbclient, xxd: kinit, ldapsearch/ldapmodify, SYSVOL, blob editing in those tests
 #   libkrb5-dev     MIT Kerberos' GSS-API (gssapi_krb5), behind Kerberos authentication in IKE
 #   faketime        libfaketime: a wardd whose clock is skewed past the KDC's tolerance, in the Kerberos tests
+#   libjs-chart.js  Chart.js, which wardd's console serves for its plots (nothing is fetched from the network)
+#   chromium, chromium-driver, python3-selenium: headless Chromium driving the console in its tests
+#   python3-prometheus-client: Prometheus' own text-format parser, the oracle of the /metrics test
+#   curl            the console's access tests (tokens, CSRF, TLS)
 set -euo pipefail
 packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark user-mode-linux kmod iputils-ping iproute2 sqlite3 util-linux bc
           strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins nftables iperf3 tcpdump
           strongswan-pki libldap-dev libsasl2-dev libsasl2-modules-gssapi-mit samba samba-ad-dc samba-ad-provision
           samba-dsdb-modules python3-samba winbind krb5-user ldap-utils smbclient xxd
-          libkrb5-dev faketime)
+          libkrb5-dev faketime libjs-chart.js chromium chromium-driver python3-selenium python3-prometheus-client curl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

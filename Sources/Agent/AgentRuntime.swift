@@ -94,6 +94,12 @@ public final class AgentRuntime: PacketSink {
     private var mismatchesLogged: UInt64 = 0
     /// Why the table in force is what it is (for `show config` and the logs).
     public private(set) var policySummary = "no policy loaded yet"
+    /// How long the last successful compile took (seconds), and when its table went in force.
+    private(set) var lastCompileSeconds = 0.0
+    private(set) var lastPolicyChange: Date?
+    /// Where the loop hands its snapshot once a second (the console); called on the loop, so
+    /// it must only store the value and return.
+    public var monitor: (@Sendable (AgentSnapshot) -> Void)?
 
     public init(configuration: AgentConfiguration, log: Log) {
         self.configuration = configuration
@@ -200,6 +206,7 @@ public final class AgentRuntime: PacketSink {
             if now - lastSecond >= configuration.storeCheckInterval {
                 lastSecond = now
                 everySecond(now)
+                publishSnapshot()
             }
             while ready(controlIndex), let connection = control.accept(refusal: ControlResponse(status: 1, output: "access denied: the control socket is root-only").encoded) {
                 connection.respond(handle(connection.request).encoded)
@@ -346,11 +353,14 @@ public final class AgentRuntime: PacketSink {
     /// returns why not when it does not compile (the running table then stays).
     func applyPolicy() -> String? {
         let layers = effectiveStoreSnapshots
+        let started = MonotonicClock.seconds()
         do {
             try policy.update(dynamic.snapshots() + layers, addresses: machine)
         } catch {
             return "\(error)"
         }
+        lastCompileSeconds = MonotonicClock.seconds() - started
+        lastPolicyChange = Date()
         var names = layers.map { "\($0.policy.name) (\($0.store))" }
         if !dynamic.rules.isEmpty { names.insert("\(dynamic.rules.count) dynamic rule(s)", at: 0) }
         let summary = names.isEmpty ? "no policy assigned" : names.joined(separator: ", ")

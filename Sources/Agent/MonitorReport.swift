@@ -9,7 +9,7 @@ import Policy
 
 /// The `ipsec dynamic show` views, laid out as netsh prints them: a title, a rule of dashes,
 /// then `Label : value` lines, one block per object (reference c.9, f.1–f.3).
-struct MonitorReport {
+public struct MonitorReport {
     let runtime: AgentRuntime
     let arguments: [String: String]
 
@@ -115,7 +115,7 @@ struct MonitorReport {
     }
 
     /// An authentication method without its secret: a preshared key is never shown.
-    static func authenticationText(_ method: AuthenticationMethod) -> String {
+    public static func authenticationText(_ method: AuthenticationMethod) -> String {
         switch method {
         case .kerberos: "Kerberos"
         case .preSharedKey: "Preshared key"
@@ -132,10 +132,8 @@ struct MonitorReport {
         let pairs = datapath.securityAssociations
         let total = datapath.totalStatistics
         var lines = title("IPSec Quick Mode Statistics")
-        lines += [line("Active Security Associations", pairs.count), line("Offloaded Security Associations", 0),
-                  line("Pending Key Operations", runtime.engine.statistics.activeAcquire),
-                  line("Key Additions", runtime.engine.statistics.totalKeyAdd), line("Active Tunnels", pairs.filter(\.tunnel).count)]
-        lines += total.named.map { line($0.0, $0.1) }
+        lines += AgentSnapshot.quickModeStatistics(pairs: pairs, pending: runtime.engine.statistics.activeAcquire,
+                                                   keyAdditions: runtime.engine.statistics.totalKeyAdd, totals: total).map { line($0.0, $0.1) }
         lines += ["", "Ward datapath"] + datapath.counters.named.map { line($0.0, $0.1) }
         return lines.joined(separator: "\n") + "\n"
     }

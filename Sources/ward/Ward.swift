@@ -1,6 +1,7 @@
 import ArgumentParser
 import DomainStore
 import Foundation
+import Monitor
 import Netsh
 import PolicyStore
 
@@ -19,6 +20,7 @@ struct Ward: ParsableCommand {
               ward ipsec static add policy name="Server Isolation" assign=yes
               ward -f isolation.txt
               ward certificate import host.pem host.key   (list, delete, map, unmap: ward certificate help)
+              ward console url [read-only]   (the web console's login URL, when wardd runs with --console)
               ward            (interactive: ipsec, static, ?, .., exit)
             """)
 
@@ -36,13 +38,16 @@ struct Ward: ParsableCommand {
         let path = store ?? PolicyDatabase.defaultPath
         let session = NetshSession(openDatabase: { () throws(StoreError) in try PolicyDatabase(path: path) })
         session.domainStoreOpener = { domain in try ActiveDirectoryPolicyStore.open(domain: domain) }
-        session.register(TraceCommand.command)
+        session.register(TraceCommand.command(socketPath: DynamicCommands.socketPath))
         DynamicCommands.all.forEach(session.register)
         GroupPolicyCommands.all.forEach(session.register)
         let console = Console()
         if let file {
             guard command.isEmpty else { throw ValidationError("give either -f FILE or a command, not both") }
             throw ExitCode(ScriptRunner(session: session, console: console).run(path: file))
+        }
+        if command.first?.lowercased() == "console" {
+            throw ExitCode(ConsoleCommand(arguments: Array(command.dropFirst())).run())
         }
         if command.first?.lowercased() == "certificate" {
             throw ExitCode(CertificateCommand(arguments: Array(command.dropFirst())).run())

@@ -4,6 +4,8 @@
 // (packaging/wardd.service). Logs go to stderr, one key=value line per event.
 import Agent
 import ArgumentParser
+import Console
+import Monitor
 import DomainClient
 import Foundation
 import Filtering
@@ -45,6 +47,8 @@ struct Wardd: ParsableCommand {
     var gpRefresh: Double = 5_400
     @Option(help: "Seconds between polls of the assigned policy, instead of the policy's own polling interval (labs and tests).")
     var gpPoll: Double?
+    @Option(help: "Serve the web console and /metrics on ADDRESS:PORT (e.g. 127.0.0.1:8843; off by default). Off loopback it serves TLS with a self-signed certificate; `ward console url` prints a login URL.")
+    var console: String?
     @Flag(help: "Log debug detail.")
     var verbose = false
     @Option(help: ArgumentHelp("Interop test oracles only: write every installed SA's keys to this file (tshark's esp_sa form).", visibility: .hidden))
@@ -107,11 +111,39 @@ struct Wardd: ParsableCommand {
             if failure != nil { throw ExitCode(1) }
             return
         }
+        let runtime = AgentRuntime(configuration: configuration, log: log)
+        let credentialDirectory = (socket as NSString).deletingLastPathComponent
+        if let console {
+            raiseDescriptorLimit()
+            do {
+                let server = ConsoleServer(configuration: try .init(
+                    listen: console, credentialDirectory: credentialDirectory,
+                    certificateDirectory: ((config as NSString).deletingLastPathComponent as NSString).appendingPathComponent("console"),
+                    storePath: configuration.storePath, socketPath: socket), state: MonitorState())
+                let credentials = try server.start()
+                runtime.monitor = { [state = server.state] in state.publish($0) }
+                log(.notice, "console serving", ["url": credentials.baseURL, "tls_sha256": credentials.fingerprint ?? "none (loopback)",
+                                                 "tokens": credentialDirectory])
+            } catch {
+                log(.error, "startup failed", ["reason": error])
+                throw ExitCode(1)
+            }
+        }
+        defer { if console != nil { ConsoleCredentials.remove(directory: credentialDirectory) } }
         do {
-            try AgentRuntime(configuration: configuration, log: log).run()
+            try runtime.run()
         } catch {
             log(.error, "startup failed", ["reason": error])
             throw ExitCode(1)
         }
     }
+}
+
+/// The console holds one descriptor per client: the soft limit goes up to the hard one, so a
+/// thousand browsers or scrapers do not starve the agent of descriptors.
+private func raiseDescriptorLimit() {
+    var limit = rlimit()
+    guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
 }

@@ -11,9 +11,11 @@ import PolicyStore
 
 /// `ipsec trace`: which rule decides a packet, and why — the persistent and assigned local
 /// policies compiled against this machine's addresses, the decision, the policy, rule, filter
-/// list and filter, the weight, and the nearest filters that did not decide it.
-enum TraceCommand {
-    static var command: ExtensionCommand {
+/// list and filter, the weight, and the nearest filters that did not decide it. `ward` and the
+/// console's trace form run this same command, so both give the same answer.
+public enum TraceCommand {
+    /// The command, asking the agent at `socketPath` which SA it would use.
+    public static func command(socketPath: String) -> ExtensionCommand {
         ExtensionCommand(
             context: ["ipsec"], words: ["trace"],
             parameters: [ParameterSpec("srcaddr", required: true, "<address>|me"), ParameterSpec("dstaddr", required: true, "<address>|me"),
@@ -23,10 +25,10 @@ enum TraceCommand {
             summary: "Explains what the stored policy does with a packet: decision, rule, filter, weight, near misses.",
             remarks: ["me stands for an address of this computer.", "direction defaults to out when srcaddr is me, else in.",
                       "protected=yes: the packet arrived through IPsec (inbound)."],
-            run: run)
+            run: { session, arguments in try run(session, arguments, socketPath: socketPath) })
     }
 
-    static func run(_ session: NetshSession, _ arguments: ExtensionArguments) throws -> CommandOutput {
+    static func run(_ session: NetshSession, _ arguments: ExtensionArguments, socketPath: String) throws -> CommandOutput {
         let machine = SystemConfiguration.read()
         func resolve(_ tag: String, peerIsIPv6: Bool?) throws -> IPAddress {
             let text = try arguments.requiredString(tag)
@@ -80,7 +82,7 @@ enum TraceCommand {
         var lines = explanation.lines
         if direction == .outbound, explanation.decision.verdict == .negotiate {
             let at = lines.firstIndex(of: "Nearest other filters:") ?? lines.endIndex
-            lines.insert("SA now      : " + agentChoice(packet), at: at)
+            lines.insert("SA now      : " + agentChoice(packet, socketPath: socketPath), at: at)
         }
         // The seed's warning: Kerberos needs the KDCs in the clear.
         if KerberosReachability.reliesOnKerberos(decider.table) {
@@ -95,14 +97,14 @@ enum TraceCommand {
 
     /// Which SA the running agent would send the packet under (its own table: the same stores,
     /// plus its dynamic rules), or why that cannot be said.
-    static func agentChoice(_ packet: PacketSelector) -> String {
+    static func agentChoice(_ packet: PacketSelector, socketPath: String) -> String {
         let request = ControlRequest(command: "trace sa", arguments: [
             "srcaddr": "\(packet.source)", "dstaddr": "\(packet.destination)", "protocol": "\(packet.protocolNumber)",
             "srcport": "\(packet.sourcePort)", "dstport": "\(packet.destinationPort)",
         ])
         let answer: String
-        do throws(SocketError) { answer = try UnixControlSocket.exchange(path: DynamicCommands.socketPath, request: request.encoded) } catch {
-            return "unknown: the agent (wardd) is not reachable at \(DynamicCommands.socketPath) (\(error.reason))"
+        do throws(SocketError) { answer = try UnixControlSocket.exchange(path: socketPath, request: request.encoded) } catch {
+            return "unknown: the agent (wardd) is not reachable at \(socketPath) (\(error.reason))"
         }
         let response = ControlResponse.decode(answer)
         return response.status == 0 ? response.output : "unknown: \(response.output)"
