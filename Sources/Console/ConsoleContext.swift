@@ -34,7 +34,8 @@ struct AccessMiddleware: RouterMiddleware {
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.cacheControl] = "no-store"
-        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts.
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         if scheme == "https" { response.headers[.strictTransportSecurity] = "max-age=31536000" }
         return response
     }
