@@ -66,7 +66,7 @@ public struct MonitorHistory: Sendable {
     /// SA pairs by inbound SPI, oldest first; a pair's series stays after the pair is gone
     /// until its last point falls out of the window.
     public private(set) var series: [Series] = []
-    /// SA pairs seen that got no series because `maximumSeries` were already kept.
+    /// SA pairs of the latest snapshot that have no series because `maximumSeries` were kept.
     public private(set) var seriesOmitted = 0
 
     public init(capacity: Int = 3_600, maximumSeries: Int = 32) {
@@ -89,6 +89,7 @@ public struct MonitorHistory: Sendable {
         for index in series.indices {
             series[index].points.removeAll { $0.uptime < oldest }
         }
+        seriesOmitted = 0
         for pair in snapshot.quickModeSAs {
             let point = (uptime: snapshot.uptime,
                          bytesSent: pair.outbound.confidentialBytesSent + pair.outbound.authenticatedBytesSent,
