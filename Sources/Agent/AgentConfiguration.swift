@@ -35,6 +35,9 @@ public struct AgentConfiguration: Sendable {
     /// The last domain policy in force (`/var/lib/ward/domain-cache.json`, 0600).
     public var domainCachePath = "/var/lib/ward/domain-cache.json"
 
+    /// Where the web console serves (`wardd --console`), for `show config`; nil: off.
+    public var consoleURL: String?
+
     public init() {}
 }
 

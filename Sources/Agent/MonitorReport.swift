@@ -144,6 +144,7 @@ public struct MonitorReport {
         lines += [line("Policy in force", runtime.policySummary), line("Table generation", runtime.policy.generation),
                   line("Datapath", runtime.kernel.map { "kernel (XFRM, \($0.installedPolicies.count) policies)" } ?? "userspace"),
                   line("Certificate store", certificateSummary()),
+                  line("Web console", runtime.configuration.consoleURL.map { "\($0) (ward console url prints a login URL)" } ?? "off (wardd --console)"),
                   line("Agent started", ISO8601DateFormatter().string(from: runtime.startedAt))]
         return lines.joined(separator: "\n") + "\n"
     }

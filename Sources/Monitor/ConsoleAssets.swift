@@ -83,10 +83,12 @@ public enum ConsoleAssets {
         plot("plot-bytes", "line", seconds, [{label: "sent", data: h.bytesSentPerSecond}, {label: "received", data: h.bytesReceivedPerSecond}]);
         plot("plot-packets", "line", seconds, [{label: "sent", data: h.packetsSentPerSecond}, {label: "received", data: h.packetsReceivedPerSecond}]);
         const saSeconds = [...new Set(h.saSeries.flatMap((s) => s.seconds.map((x) => Math.round(x))))].sort((a, b) => a - b);
-        plot("plot-sa", "line", saSeconds, h.saSeries.map((s) => {
-          const bySecond = new Map(s.seconds.map((x, i) => [Math.round(x), s.bytesPerSecond[i]]));
+        const perSA = (field) => h.saSeries.map((s) => {
+          const bySecond = new Map(s.seconds.map((x, i) => [Math.round(x), s[field][i]]));
           return {label: s.label, data: saSeconds.map((x) => bySecond.has(x) ? bySecond.get(x) : null)};
-        }));
+        });
+        plot("plot-sa", "line", saSeconds, perSA("bytesPerSecond"));
+        plot("plot-sa-packets", "line", saSeconds, perSA("packetsPerSecond"));
         const minutes = h.minutes.map((m) => Math.round(m / 60));
         plot("plot-negotiations", "bar", minutes, [{label: "negotiated", data: h.negotiationsPerMinute}, {label: "failed", data: h.failuresPerMinute}]);
         plot("plot-drops", "bar", minutes, Object.keys(h.dropsPerMinute).sort().map((r) => ({label: r, data: h.dropsPerMinute[r]})), true);

@@ -47,17 +47,19 @@ public struct MonitorHistory: Sendable {
         }
     }
 
-    /// Bytes through one SA pair over time (sent + received, as `show qmsas` counts them).
+    /// Bytes and packets through one SA pair over time (as `show qmsas` counts them).
     public struct Series: Sendable, Equatable {
         public var inboundSPI: UInt32
         public var outboundSPI: UInt32
         public var peer: String
-        public var points: [(uptime: Double, bytesSent: UInt64, bytesReceived: UInt64)]
+        public var points: [Point]
+    }
 
-        public static func == (lhs: Series, rhs: Series) -> Bool {
-            lhs.inboundSPI == rhs.inboundSPI && lhs.outboundSPI == rhs.outboundSPI && lhs.peer == rhs.peer
-                && lhs.points.elementsEqual(rhs.points) { $0 == $1 }
-        }
+    /// One second of one SA pair: its running totals.
+    public struct Point: Sendable, Equatable {
+        public var uptime: Double
+        public var bytes: UInt64
+        public var packets: UInt64
     }
 
     public let capacity: Int
@@ -91,9 +93,10 @@ public struct MonitorHistory: Sendable {
         }
         seriesOmitted = 0
         for pair in snapshot.quickModeSAs {
-            let point = (uptime: snapshot.uptime,
-                         bytesSent: pair.outbound.confidentialBytesSent + pair.outbound.authenticatedBytesSent,
-                         bytesReceived: pair.inbound.confidentialBytesReceived + pair.inbound.authenticatedBytesReceived)
+            let point = Point(uptime: snapshot.uptime,
+                              bytes: pair.outbound.confidentialBytesSent + pair.outbound.authenticatedBytesSent
+                                  + pair.inbound.confidentialBytesReceived + pair.inbound.authenticatedBytesReceived,
+                              packets: pair.outbound.packetsSent + pair.inbound.packetsReceived)
             if let index = series.firstIndex(where: { $0.inboundSPI == pair.inboundSPI }) {
                 series[index].points.append(point)
             } else if series.count < maximumSeries {

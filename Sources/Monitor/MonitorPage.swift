@@ -8,6 +8,7 @@ public enum MonitorPage {
         <figure><figcaption>Bytes per second (all SAs)</figcaption><canvas id="plot-bytes"></canvas></figure>
         <figure><figcaption>Packets per second (ESP/AH)</figcaption><canvas id="plot-packets"></canvas></figure>
         <figure><figcaption>Bytes per second per SA pair</figcaption><canvas id="plot-sa"></canvas></figure>
+        <figure><figcaption>Packets per second per SA pair</figcaption><canvas id="plot-sa-packets"></canvas></figure>
         <figure><figcaption>Negotiations and failures per minute</figcaption><canvas id="plot-negotiations"></canvas></figure>
         <figure><figcaption>Drops per minute, by reason</figcaption><canvas id="plot-drops"></canvas></figure>
         </section>

@@ -67,12 +67,13 @@ public struct MonitorView: Encodable, Sendable {
 }
 
 /// The plots' data (`/api/history`): rates per second over the last hour, IKE outcomes and
-/// drops per minute, bytes per second per SA pair. Times are seconds of agent uptime.
+/// drops per minute, bytes and packets per second per SA pair. Times are seconds of agent uptime.
 public struct HistoryView: Encodable, Sendable {
     public struct SASeries: Encodable, Sendable {
         public var label: String
         public var seconds: [Double]
         public var bytesPerSecond: [Double]
+        public var packetsPerSecond: [Double]
     }
 
     public var seconds: [Double]
@@ -104,12 +105,12 @@ public struct HistoryView: Encodable, Sendable {
         }
         dropsPerMinute = drops
         saSeries = history.series.map { series in
-            let points = zip(series.points, series.points.dropFirst()).map { earlier, later in
-                (later.uptime, Double((later.bytesSent + later.bytesReceived) &- (earlier.bytesSent + earlier.bytesReceived))
-                    / max(later.uptime - earlier.uptime, 0.001))
+            let steps = zip(series.points, series.points.dropFirst())
+            func rate(_ value: (MonitorHistory.Point) -> UInt64) -> [Double] {
+                steps.map { earlier, later in Double(value(later) &- value(earlier)) / max(later.uptime - earlier.uptime, 0.001) }
             }
             return SASeries(label: "\(series.peer) in \(MetricsExporter.hex(series.inboundSPI)) / out \(MetricsExporter.hex(series.outboundSPI))",
-                            seconds: points.map(\.0), bytesPerSecond: points.map(\.1))
+                            seconds: steps.map { $0.1.uptime }, bytesPerSecond: rate(\.bytes), packetsPerSecond: rate(\.packets))
         }
         saSeriesOmitted = history.seriesOmitted
     }

@@ -111,8 +111,8 @@ struct Wardd: ParsableCommand {
             if failure != nil { throw ExitCode(1) }
             return
         }
-        let runtime = AgentRuntime(configuration: configuration, log: log)
         let credentialDirectory = (socket as NSString).deletingLastPathComponent
+        var monitor: MonitorState?
         if let console {
             raiseDescriptorLimit()
             do {
@@ -121,7 +121,8 @@ struct Wardd: ParsableCommand {
                     certificateDirectory: ((config as NSString).deletingLastPathComponent as NSString).appendingPathComponent("console"),
                     storePath: configuration.storePath, socketPath: socket), state: MonitorState())
                 let credentials = try server.start()
-                runtime.monitor = { [state = server.state] in state.publish($0) }
+                monitor = server.state
+                configuration.consoleURL = credentials.baseURL
                 log(.notice, "console serving", ["url": credentials.baseURL, "tls_sha256": credentials.fingerprint ?? "none (loopback)",
                                                  "tokens": credentialDirectory])
             } catch {
@@ -129,6 +130,8 @@ struct Wardd: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        let runtime = AgentRuntime(configuration: configuration, log: log)
+        if let monitor { runtime.monitor = { monitor.publish($0) } }
         defer { if console != nil { ConsoleCredentials.remove(directory: credentialDirectory) } }
         do {
             try runtime.run()

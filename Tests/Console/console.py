@@ -125,8 +125,9 @@ def plot(login, shots):
         second = driver.execute_script(read)
         check("console: the bytes plot's time axis advances during a transfer", first and second and second[0] > first[0], "%s then %s" % (first, second))
         check("console: the bytes plot shows the transfer (> 100 KB/s sent)", second and second[1] > 100000, str(second))
-        sa = driver.execute_script("const c = Chart.getChart('plot-sa'); return c ? c.data.datasets.length : 0")
-        check("console: the per-SA plot has a series", sa and sa >= 1, str(sa))
+        for plot_id in ["plot-sa", "plot-sa-packets"]:
+            sa = driver.execute_script("const c = Chart.getChart('%s'); return c && c.data.datasets.length ? Math.max(...c.data.datasets[0].data.slice(-5)) : 0" % plot_id)
+            check("console: the per-SA plot %s shows the transfer's SA" % plot_id, sa and sa > 0, str(sa))
         driver.save_screenshot(os.path.join(shots, "monitor-transfer.png"))
     finally:
         driver.quit()

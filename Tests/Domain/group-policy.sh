@@ -92,11 +92,13 @@ agent() {  # HOST
   local host=$1 n=${1#host}
   ip netns exec "$(ns_of $host)" "$WARDD" --store "$DIR/$host.db" --socket "$DIR/$host.sock" --config "$DIR/$host.json" \
     --domain ward.test --machine-account "host$n\$" --keytab "$DIR/$host.keytab" --domain-cache "$DIR/$host-cache.json" \
-    --gp-poll 2 --gp-refresh 3600 >> "$DIR/$host.log" 2>&1 &
+    --gp-poll 2 --gp-refresh 3600 ${CONSOLE[$host]:+--console ${CONSOLE[$host]}} >> "$DIR/$host.log" 2>&1 &
   eval "AGENT$n=$!"
   for _ in $(seq 100); do on $host ipsec dynamic show config > /dev/null 2>&1 && return 0; sleep 0.1; done
   fail "start $host" "$(tail -5 "$DIR/$host.log")"
 }
+# host1 also serves the web console (its RSoP page is checked against show rsop).
+declare -A CONSOLE=([host1]=127.0.0.1:8843)
 agent host1; agent host2
 
 # expect CASE HOST POLICY [RSOP-PATTERN]: after gpupdate, the host's table holds POLICY's rule
@@ -133,6 +135,14 @@ relink "$NC" "${GPO[Domain]}" --enforce
 expect "enforced domain over OU" host1 "Domain Policy" "SOM               : $NC (domain, enforced)"
 on host1 ipsec show rsop | awk '/GPO Name *: GP Finance/,/Status/' | has "lower precedence than GPO 'GP Domain'" \
   && pass "rsop: GP Finance loses to the enforced GP Domain" || fail "rsop enforced" "$(on host1 ipsec show rsop)"
+sleep 1.5   # the console follows the agent's snapshot a second
+page=$(ip netns exec "$(ns_of host1)" curl -s --max-time 10 -H "Authorization: Bearer $(cat "$DIR/console.token")" http://127.0.0.1:8843/rsop)
+rows=$(sed 's/<tr>/\n<tr>/g' <<<"$page")
+grep -q "^<tr><td>GP Finance</td>.*<td>no</td><td>lower precedence than GPO &#39;GP Domain&#39;</td></tr>" <<<"$rows" \
+  && grep -q "^<tr><td>GP Domain</td><td>DC=ward,DC=test</td><td>yes</td><td>Domain Policy</td><td>1</td><td>yes</td>" <<<"$rows" \
+  && grep -q "^<tr><td>domain</td><td>policy &#39;Domain Policy&#39; from GPO &#39;GP Domain&#39;</td><td>yes</td>" <<<"$rows" \
+  && pass "console: host1's RSoP page shows GP Domain applied (enforced, precedence 1), GP Finance not and why, the domain layer in force" \
+  || fail "console rsop" "$(grep -E "GP |domain" <<<"$rows" | head -12)"
 relink "$NC" "${GPO[Domain]}"
 relink "OU=Finance,$NC" "${GPO[Finance]}" --disable
 expect "disabled link" host1 "Domain Policy" "not applied: the link is disabled"

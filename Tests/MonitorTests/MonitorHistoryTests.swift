@@ -18,6 +18,7 @@ final class MonitorHistoryTests: XCTestCase {
         let view = HistoryView(history)
         XCTAssertEqual(view.saSeries.count, 1)
         XCTAssertEqual(view.saSeries[0].bytesPerSecond.last, 1_000)
+        XCTAssertEqual(view.saSeries[0].packetsPerSecond.last, 1)
         XCTAssertEqual(view.saSeries[0].label, "10.77.1.2 in 0x1 / out 0x2")
     }
 

@@ -22,6 +22,6 @@ final class GroupPolicyInteropTests: XCTestCase {
         let results = output.split(separator: "\n").filter { $0.hasPrefix("PASS") || $0.hasPrefix("FAIL") }
         print(results.joined(separator: "\n"))
         XCTAssertEqual(status, 0, output)
-        XCTAssertEqual(results.filter { $0.hasPrefix("PASS") }.count, 41, output)
+        XCTAssertEqual(results.filter { $0.hasPrefix("PASS") }.count, 42, output)
     }
 }
