@@ -10,7 +10,8 @@
 #  4. `ward ipsec dynamic show` prints the SAs and the statistics the traffic moved;
 #  5. a capture taken on the cable shows that only ESP and IKE crossed it;
 #  6. the policy switches to today's choice (AES-GCM, AES/SHA-256/DH group 14) with two
-#     `ward ipsec static set` commands; the agents restart with it and renegotiate.
+#     `ward ipsec static set` commands; the agents restart with it and renegotiate;
+#  7. host A's web console (`wardd --console`): its login URL and a few of its /metrics.
 #
 # Everything it creates (namespaces, agents, files under /tmp) is removed at the end, also when
 # interrupted. Needs root (namespaces, TUN devices, nftables).
@@ -63,8 +64,9 @@ on A "$bin/ward" ipsec static show rule all policy="Lab Isolation" format=table
 start_agents() {
   for host in A B; do
     local ns=$A; [ "$host" = B ] && ns=$B
+    local console=(); [ "$host" = A ] && console=(--console 127.0.0.1:8843)
     ip netns exec "$ns" "$bin/wardd" --foreground --store "$work/$host.db" --socket "$work/$host.sock" --config "$work/$host.json" \
-      > "$work/$host.log" 2>&1 &
+      "${console[@]}" > "$work/$host.log" 2>&1 &
     pids+=($!)
   done
   for host in A B; do
@@ -138,5 +140,11 @@ start_agents
 traffic
 on A "$bin/ward" ipsec dynamic show qmsas
 grep -h "transform=" "$work/A.log" | sed 's/^<[0-9]>//'
+
+title "Host A's web console (wardd --console 127.0.0.1:8843) and its metrics"
+WARD_SOCKET="$work/A.sock" "$bin/ward" console url
+echo "(the IP Security Monitor, the policy, RSoP and a trace form; from inside A: ip netns exec $A …)"
+ip netns exec $A curl -s -H "Authorization: Bearer $(cat "$work/console-readonly.token")" http://127.0.0.1:8843/metrics \
+  | grep -E '^ward_ipsec_packets_total\{direction="outbound",result="protected"\}|^ward_ike_negotiations_total|^ward_ipsec_sa_bytes_total' || true
 
 title "Done: namespaces, agents and files are removed"
