@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ESP", "Filtering", "IKE", "Packet", "Policy", "Transforms", "TestSupport",
                                                        "XFRM", "ward", "wardd"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packet"]),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Agent", "ESP", "IKE", "Netsh", "Packet", "Policy", "PolicyStore"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Console", "Agent", "ESP", "IKE", "Netsh", "Packet", "Policy", "PolicyStore"]),
         .testTarget(name: "DomainPolicyTests", dependencies: ["DomainPolicy", "Policy", "Packet"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "CGSSAPI", "IKE", "Packet"]),
         .testTarget(name: "DomainClientTests", dependencies: ["DomainClient", "DomainPolicy", "GroupPolicy", "Policy"]),

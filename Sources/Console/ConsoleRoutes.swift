@@ -13,13 +13,17 @@ struct ConsoleRoutes: Sendable {
     let editor: PolicyEditor
     let access: ConsoleAccess
     let host: String
+    /// Told every change the console made or refused (the agent's log).
+    let audit: @Sendable (_ command: String, _ outcome: String) -> Void
     private let work = DispatchQueue(label: "ward.console.store")
 
-    init(state: MonitorState, editor: PolicyEditor, access: ConsoleAccess, host: String) {
+    init(state: MonitorState, editor: PolicyEditor, access: ConsoleAccess, host: String,
+         audit: @escaping @Sendable (_ command: String, _ outcome: String) -> Void) {
         self.state = state
         self.editor = editor
         self.access = access
         self.host = host
+        self.audit = audit
     }
 
     func add(to router: Router<ConsoleContext>) {
@@ -84,10 +88,15 @@ struct ConsoleRoutes: Sendable {
     /// A change through netsh; back to the policy page with netsh's answer (or its error).
     private func change(_ change: PolicyEditor.Change) async -> Response {
         let outcome = await onStoreQueue { editor.apply(change) }
+        let command = PolicyEditor.lines(for: change).joined(separator: "; ")
         let message: String
         switch outcome {
-        case .success(let output): message = output.isEmpty ? "Done: " + (PolicyEditor.lines(for: change).last ?? "") : output
-        case .failure(let error): message = "Error: " + error.description
+        case .success(let output):
+            message = output.isEmpty ? "Done: " + (PolicyEditor.lines(for: change).last ?? "") : output
+            audit(command, "done")
+        case .failure(let error):
+            message = "Error: " + error.description
+            audit(command, error.description)
         }
         var allowed = CharacterSet.urlQueryAllowed
         allowed.remove(charactersIn: "&=+")

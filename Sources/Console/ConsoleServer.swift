@@ -15,7 +15,7 @@ import Packet
 /// Plain HTTP on loopback; anywhere else TLS with the self-signed certificate of
 /// `ConsoleCertificate`. The tokens and the URL go to root-only files beside the control socket
 /// (`ConsoleCredentials`) for `ward console url`.
-public final class ConsoleServer: Sendable {
+public final class ConsoleServer: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
@@ -61,11 +61,17 @@ public final class ConsoleServer: Sendable {
     public let configuration: Configuration
     public let state: MonitorState
     public let access: ConsoleAccess
+    /// The running server (cancelled by `stop`); set once by `start`.
+    private var serving: Task<Void, Never>?
+    /// Told each change made (or refused) from the console: the netsh command and its outcome.
+    public let audit: @Sendable (_ command: String, _ outcome: String) -> Void
 
-    public init(configuration: Configuration, state: MonitorState, access: ConsoleAccess = .random()) {
+    public init(configuration: Configuration, state: MonitorState, access: ConsoleAccess = .random(),
+                audit: @escaping @Sendable (_ command: String, _ outcome: String) -> Void = { _, _ in }) {
         self.configuration = configuration
         self.state = state
         self.access = access
+        self.audit = audit
     }
 
     /// Binds, starts serving in the background and writes the credentials; returns them. Throws
@@ -76,7 +82,7 @@ public final class ConsoleServer: Sendable {
         let router = Router(context: ConsoleContext.self)
         router.add(middleware: AccessMiddleware(access: access, scheme: scheme))
         ConsoleRoutes(state: state, editor: PolicyEditor(storePath: configuration.storePath, socketPath: configuration.socketPath),
-                      access: access, host: ProcessInfo.processInfo.hostName).add(to: router)
+                      access: access, host: ProcessInfo.processInfo.hostName, audit: audit).add(to: router)
         var server: HTTPServerBuilder = .http1(configuration: .init(idleTimeout: .seconds(30)))
         var fingerprint: String?
         if configuration.usesTLS {
@@ -94,7 +100,7 @@ public final class ConsoleServer: Sendable {
             router: router, server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 1_024),
             onServerRunning: { _ in started.finish(nil) }, logger: logger)
-        Task.detached {
+        serving = Task.detached {
             do { try await application.run() } catch { started.finish(error) }
         }
         if let failure = started.wait(seconds: 15) { throw ConsoleError("--console: cannot serve on \(configuration.host):\(configuration.port): \(failure)") }
@@ -104,6 +110,11 @@ public final class ConsoleServer: Sendable {
         try credentials.write(directory: configuration.credentialDirectory)
         return credentials
     }
+}
+
+extension ConsoleServer {
+    /// Stops serving (tests; wardd's console ends with the process).
+    public func stop() { serving?.cancel() }
 }
 
 /// The first outcome of starting the server: running (nil) or the error that stopped it.

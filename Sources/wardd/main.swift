@@ -119,7 +119,8 @@ struct Wardd: ParsableCommand {
                 let server = ConsoleServer(configuration: try .init(
                     listen: console, credentialDirectory: credentialDirectory,
                     certificateDirectory: ((config as NSString).deletingLastPathComponent as NSString).appendingPathComponent("console"),
-                    storePath: configuration.storePath, socketPath: socket), state: MonitorState())
+                    storePath: configuration.storePath, socketPath: socket), state: MonitorState(),
+                    audit: { command, outcome in log(.notice, "console change", ["command": command, "outcome": outcome]) })
                 let credentials = try server.start()
                 monitor = server.state
                 configuration.consoleURL = credentials.baseURL
