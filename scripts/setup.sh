@@ -27,12 +27,13 @@
 #   chromium, chromium-driver, python3-selenium: headless Chromium driving the console in its tests
 #   python3-prometheus-client: Prometheus' own text-format parser, the oracle of the /metrics test
 #   curl            the console's access tests (tokens, CSRF, TLS)
+#   patchelf        scripts/uml-kernel.sh: a user-mode Linux kernel that boots where Debian 12's cannot
 set -euo pipefail
 packages=(libsqlite3-dev libssl-dev pkg-config python3-scapy tshark user-mode-linux kmod iputils-ping iproute2 sqlite3 util-linux bc
           strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins nftables iperf3 tcpdump
           strongswan-pki libldap-dev libsasl2-dev libsasl2-modules-gssapi-mit samba samba-ad-dc samba-ad-provision
           samba-dsdb-modules python3-samba winbind krb5-user ldap-utils smbclient xxd
-          libkrb5-dev faketime libjs-chart.js chromium chromium-driver python3-selenium python3-prometheus-client curl)
+          libkrb5-dev faketime libjs-chart.js chromium chromium-driver python3-selenium python3-prometheus-client curl patchelf)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -45,6 +46,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get update
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+# The kernel tests' user-mode Linux guest: Debian's kernel, or one that boots on this host.
+sudo_root=""; [ "$(id -u)" -eq 0 ] || sudo_root="sudo"
+$sudo_root "$(dirname "$0")/uml-kernel.sh" || echo "warning: no user-mode Linux kernel boots here; the kernel tests will fail" >&2
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     echo "note: swift is at /opt/swift/usr/bin; add it to PATH" >&2
 fi

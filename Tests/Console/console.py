@@ -192,20 +192,14 @@ def readonly(login):
 
 
 command, args = sys.argv[1], sys.argv[2:]
-if command == "monitor":
-    monitor(*args)
-elif command == "plot":
-    plot(*args)
-elif command == "trace":
-    trace(*args)
-elif command == "rule":
-    login, store, policy, rule, activate = args
-    press(login, "rule-%s-%s" % (store, rule), "activate=" + activate)
-elif command == "assign":
-    login, store, policy, assign = args
-    press(login, "assign-%s-%s" % (store, policy), "assign=" + assign)
-elif command == "readonly":
-    readonly(*args)
-else:
+runs = {"monitor": monitor, "plot": plot, "trace": trace, "readonly": readonly,
+        "rule": lambda login, store, policy, rule, activate: press(login, "rule-%s-%s" % (store, rule), "activate=" + activate),
+        "assign": lambda login, store, policy, assign: press(login, "assign-%s-%s" % (store, policy), "assign=" + assign)}
+if command not in runs:
     sys.exit("unknown subcommand " + command)
+try:
+    runs[command](*args)
+except Exception as error:  # a crash is a failure with its reason, never a silent stop
+    import traceback
+    check("console: %s ran to its end" % command, False, "%s: %s at %s" % (type(error).__name__, error, traceback.format_tb(error.__traceback__)[-1].strip()))
 sys.exit(failures)

@@ -19,16 +19,21 @@
 #        uml-run.sh -- bash -c './netns.sh up && ip netns exec labA ping -c1 10.77.0.2'
 # exit status: that of COMMAND; 124 on timeout; 125 if the guest failed.
 #
-# Environment: LAB_UML_KERNEL (default /usr/bin/linux.uml),
-#   LAB_UML_MODDIR (default /usr/lib/uml/modules), LAB_SHARE (default /tmp/ward-uml),
+# Environment: LAB_UML_KERNEL (default $WARD_UML_DIR/linux.uml when scripts/uml-kernel.sh
+#   provisioned one, else /usr/bin/linux.uml), LAB_UML_MODDIR (default beside that kernel), LAB_SHARE (default /tmp/ward-uml),
 #   LAB_UML_MEM (default 1024M), LAB_UML_TIMEOUT (default 600 s),
 #   LAB_UML_EXTRA_MODULES (extra modules to load).  All LAB_* variables are
 #   passed into the guest; LAB_IN_UML=1 is set there.
 # Needs: apt-get install user-mode-linux kmod   (root; no /dev/kvm needed)
 set -euo pipefail
 
-UML=${LAB_UML_KERNEL:-/usr/bin/linux.uml}
-MODDIR=${LAB_UML_MODDIR:-/usr/lib/uml/modules}
+# scripts/uml-kernel.sh puts a kernel that boots on hosts Debian's does not (AMX CPUs) here.
+PROVISIONED=${WARD_UML_DIR:-/var/lib/ward-lab/uml}
+if [ -z "${LAB_UML_KERNEL:-}" ] && [ -x "$PROVISIONED/linux.uml" ]; then
+  UML=$PROVISIONED/linux.uml; MODDIR=${LAB_UML_MODDIR:-$PROVISIONED/modules}
+else
+  UML=${LAB_UML_KERNEL:-/usr/bin/linux.uml}; MODDIR=${LAB_UML_MODDIR:-/usr/lib/uml/modules}
+fi
 SHARE=${LAB_SHARE:-/tmp/ward-uml}
 MEM=${LAB_UML_MEM:-1024M}
 TMO=${LAB_UML_TIMEOUT:-600}
