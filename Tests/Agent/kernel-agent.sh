@@ -32,6 +32,7 @@
 #                                             what its previous run carried, so a host that only
 #                                             receives gets its traffic back by itself
 #
+# kernel-ward-initiates also serves the web console: its SAs and /metrics are the kernel's.
 # Each traffic case: ping both ways, a 5 MB TCP transfer each way checked by SHA-256, the
 # kernel's XFRM counters (`ip -s xfrm state`) show who decrypted whose ESP, and `ward ipsec
 # dynamic show qmsas` lists the SA.
@@ -232,6 +233,20 @@ traffic_case() {
     [ "${opened:-0}" -gt 3000 ] && pass "$name: Ward decrypted the kernel's ESP ($opened packets)" || fail "$name: Ward's counters" "Inbound Protected ${opened:-none}"
   fi
   dyn show qmsas | has "Quick Mode SA #1" && pass "$name: show qmsas lists the SA" || fail "$name: show qmsas" "no SA listed"
+  if [[ "${WARD_EXTRA:-}" == *--console* ]]; then
+    # The console on the kernel datapath: the SAs the kernel holds, and the kernel's counters in /metrics.
+    local spis shown received_metric token
+    sleep 1.5
+    token=$(cat "$OUT/console-readonly.token" 2>/dev/null)
+    spis=$(dyn show qmsas | awk -F': ' '/Inbound SPI/ { print $2 }' | sort | paste -sd' ')
+    shown=$(nsx $W curl -s --max-time 10 -H "Authorization: Bearer $token" http://127.0.0.1:8843/api/monitor \
+      | python3 -c 'import json, sys; print(" ".join(sorted(s["inboundSPI"] for s in json.load(sys.stdin)["quickModeSAs"])))' 2>/dev/null)
+    [ -n "$spis" ] && [ "$shown" = "$spis" ] && pass "$name: the console lists the kernel's SAs (inbound SPI $shown)" || fail "$name: console SAs" "'$shown' vs '$spis'"
+    received_metric=$(nsx $W curl -s --max-time 10 -H "Authorization: Bearer $token" http://127.0.0.1:8843/metrics \
+      | awk '$1 == "ward_ipsec_esp_packets_total{direction=\"received\"}" { printf "%d", $2 }')
+    [ "${received_metric:-0}" -gt 3000 ] 2>/dev/null && pass "$name: /metrics reads the kernel's counters ($received_metric ESP packets received)" \
+      || fail "$name: console metrics" "'${received_metric:-none}'"
+  fi
   if [ "$datapath" = kernel ]; then
     stop "$wardd_pid"; wardd_pid=
     [ -z "$(nsx $W ip xfrm policy)" ] && [ -z "$(nsx $W ip xfrm state)" ] && pass "$name: an orderly stop takes Ward's policies and SAs out of the kernel" \
@@ -468,7 +483,7 @@ run_case() {
   case $1 in
     ward-initiates) traffic_case "$1" userspace charon ward ;;
     charon-initiates) traffic_case "$1" userspace charon charon ;;
-    kernel-ward-initiates) traffic_case "$1" kernel charon ward ;;
+    kernel-ward-initiates) WARD_EXTRA="--console 127.0.0.1:8843" traffic_case "$1" kernel charon ward ;;
     kernel-charon-initiates) traffic_case "$1" kernel charon charon ;;
     kernel-userspace) traffic_case "$1" kernel ward ward ;;
     cert-kernel)

@@ -67,14 +67,22 @@ def blocks(text, marker):
 
 
 def table_rows(driver, element_id):
-    table = driver.find_element(By.ID, element_id)
-    header = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
-    rows = []
-    for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
-        cells = [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
-        if len(cells) == len(header):
-            rows.append(dict(zip(header, cells)))
-    return rows
+    """The rows of a table as dicts by header, read in one script run: the live page replaces its
+    tables every second, so elements found one call earlier may already be gone."""
+    return driver.execute_script("""
+        const table = document.querySelector('#' + arguments[0] + ' table') || document.getElementById(arguments[0]);
+        if (!table) return [];
+        const header = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+        return [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))
+            .filter((cells) => cells.length === header.length).map((cells) => Object.fromEntries(cells.map((c, i) => [header[i], c])));
+    """, element_id)
+
+
+def statistics_shown(driver, element_id):
+    return driver.execute_script("""
+        return Object.fromEntries([...document.querySelectorAll('#' + arguments[0] + ' td[data-statistic]')]
+            .map((td) => [td.dataset.statistic, td.textContent]));
+    """, element_id)
 
 
 def monitor(login, ward, socket, shots):
@@ -99,7 +107,7 @@ def monitor(login, ward, socket, shots):
               json.dumps({"page": [page[k] for k in page], "cli": list(command.values())})[:2000])
         mm = wait_for(lambda: table_rows(driver, "mmsas"))
         check("console: the Main Mode SA is listed with its peer", mm and any("10.77.1.2" in r["Peer"] for r in mm), str(mm))
-        statistics = {e.get_attribute("data-statistic"): e.text for e in driver.find_elements(By.CSS_SELECTOR, "#ipsec-statistics td[data-statistic]")}
+        statistics = statistics_shown(driver, "ipsec-statistics")
         cli_stats = cli(ward, socket, "ipsec", "dynamic", "show", "stats", "type=ipsec")
         active = re.search(r"Active Security Associations\s*:\s*(\d+)", cli_stats)
         check("console: Active Security Associations as show stats", active and statistics.get("Active Security Associations") == active.group(1),

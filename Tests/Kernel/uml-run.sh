@@ -103,6 +103,9 @@ cat > "$WORK/init" <<EOF
 #!/bin/sh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 mount -t proc proc /proc; mount -t sysfs sys /sys
+# Plain newlines on the console from the first line on: the callers split the output on "\n", and
+# in Swift "\r\n" is one character that such a split does not break.
+stty -F /dev/console -onlcr 2>/dev/null
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
@@ -116,7 +119,6 @@ ip link set lo up
 $WARMUP
 ip xfrm state flush
 hostname labuml
-stty -F /dev/console -onlcr 2>/dev/null
 /bin/bash $WORK/cmd.sh </dev/null; echo \$? > $WORK/rc
 sync
 exec /usr/bin/python3 -c 'import ctypes; ctypes.CDLL(None).reboot(0x4321fedc)'
