@@ -17,6 +17,6 @@ extension AgentInteropTests {
             let (_, status) = try Subprocess.run("/usr/bin/python3", ["-c", "import \(module)"])
             guard status == 0 else { throw XCTSkip("the console test needs \(package) (scripts/setup.sh installs it)") }
         }
-        try run("../Console/console.sh", expectedPasses: 74)
+        try run("../Console/console.sh", expectedPasses: 79)
     }
 }

@@ -78,12 +78,14 @@ admin=${login##*token=}; viewer=${readonly_login##*token=}
 [[ "$login" == "$base/login?token="* && ${#admin} = 64 && ${#viewer} = 64 && "$admin" != "$viewer" ]] \
   && pass "access: ward console url prints a login URL with a 64-digit token per role" || fail "access: ward console url" "$login / $readonly_login"
 [ "$(stat -c %a "$OUT/a/console.token")" = 600 ] && pass "access: the token file is 0600" || fail "access: token file mode" "$(stat -c %a "$OUT/a/console.token")"
+# other TOKEN: the token with its last digit changed (never equal to it).
+other() { local t=$1; [ "${t: -1}" = 0 ] && echo "${t%?}1" || echo "${t%?}0"; }
 refused=()
 for route in / /login /login?token=wrong /policy /rsop /trace /metrics /api/monitor /api/history /api/events /static/console.js /static/chart.js /no-such-page; do
   [ "$(code $A "$base$route")" = 401 ] || refused+=("$route")
 done
 [ "$(code $A -X POST -d "store=local&policy=Lab&rule=Secure+lab&activate=no" "$base/policy/rule")" = 401 ] || refused+=("POST /policy/rule")
-[ "$(code $A -H "Authorization: Bearer ${admin%?}0" "$base/api/monitor")" = 401 ] || refused+=("a wrong bearer token")
+[ "$(code $A -H "Authorization: Bearer $(other "$admin")" "$base/api/monitor")" = 401 ] || refused+=("a wrong bearer token")
 [ "$(code $A -H "Cookie: ward_console=$viewer$admin" "$base/")" = 401 ] || refused+=("a wrong cookie")
 [ ${#refused[@]} = 0 ] && pass "access: without the token every route is 401 (14 routes and forms)" || fail "access: 401" "not refused: ${refused[*]}"
 headers=$(nsx $A curl -s -D - -o /dev/null --max-time 10 "$login")
@@ -127,7 +129,7 @@ csrf=$(nsx $A curl -s --max-time 10 -H "Authorization: Bearer $admin" "$base/pol
 form="store=local&policy=Lab&rule=Secure+lab&activate=no"
 forged=()
 [ "$(code $A -X POST -H "Cookie: ward_console=$admin" -d "$form" "$base/policy/rule")" = 403 ] || forged+=("no CSRF token")
-[ "$(code $A -X POST -H "Cookie: ward_console=$admin" -d "$form&csrf=${csrf%?}0" "$base/policy/rule")" = 403 ] || forged+=("a wrong CSRF token")
+[ "$(code $A -X POST -H "Cookie: ward_console=$admin" -d "$form&csrf=$(other "$csrf")" "$base/policy/rule")" = 403 ] || forged+=("a wrong CSRF token")
 [ "$(code $A -X POST -H "Cookie: ward_console=$admin" -H "Origin: http://evil.example" -d "$form&csrf=$csrf" "$base/policy/rule")" = 403 ] || forged+=("another Origin")
 [ "$(code $A -X POST -H "Cookie: ward_console=$admin" -H "Sec-Fetch-Site: cross-site" -d "$form&csrf=$csrf" "$base/policy/rule")" = 403 ] || forged+=("Sec-Fetch-Site: cross-site")
 [ ${#forged[@]} = 0 ] && pass "csrf: forged changes are 403 (no token, wrong token, other origin, cross-site)" || fail "csrf: forged" "accepted: ${forged[*]}"
@@ -189,23 +191,34 @@ served=$(nsx $A openssl s_client -connect 10.77.1.2:8843 < /dev/null 2>/dev/null
 
 echo "== 1,000 slow clients during a transfer"
 ulimit -n 8192
+# throughput: TCP A→B through ESP for 4 s: "average lowest-second" in bit/s (iperf3's intervals).
 throughput() {
   nsx $B iperf3 -s -1 -B 10.77.1.2 -p 5201 > /dev/null 2>&1 &
   local server=$!; sleep 0.5
-  nsx $A iperf3 -c 10.77.1.2 -p 5201 -t 5 -J 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))' 2>/dev/null || echo 0
+  nsx $A iperf3 -c 10.77.1.2 -p 5201 -t 4 -J 2>/dev/null | /usr/bin/python3 -c 'import json, sys
+r = json.load(sys.stdin)
+print(int(r["end"]["sum_received"]["bits_per_second"]), int(min(i["sum"]["bits_per_second"] for i in r["intervals"])))' 2>/dev/null || echo "0 0"
   wait $server 2>/dev/null
 }
-quiet=$(throughput)
+# Quiet and loaded runs alternate (twice each) and the best of each counts: this machine is noisy.
+read -r quiet1 _ <<<"$(throughput)"
 nsx $A /usr/bin/python3 "$here/slow-clients.py" 127.0.0.1 8843 1000 20 > "$OUT/slow.out" 2>&1 &
 slow=$!; background=$slow
 sleep 4
-loaded=$(throughput)
+read -r loaded1 lowest1 <<<"$(throughput)"
 answered=$(code $A -H "Authorization: Bearer $viewer" "$base/api/monitor")
+read -r loaded2 lowest2 <<<"$(throughput)"
 wait $slow; background=
-connected=$(sed -n 's/^connected //p' "$OUT/slow.out")
-echo "   TCP through ESP: $((quiet / 1000000)) Mbit/s alone, $((loaded / 1000000)) Mbit/s with ${connected:-0} slow console clients"
-[ "${connected:-0}" -ge 1000 ] && pass "slow clients: 1,000 connections held open to the console" || fail "slow clients: connect" "$(cat "$OUT/slow.out")"
+read -r quiet2 _ <<<"$(throughput)"
+quiet=$(( quiet1 > quiet2 ? quiet1 : quiet2 )); loaded=$(( loaded1 > loaded2 ? loaded1 : loaded2 ))
+lowest=$(( lowest1 < lowest2 ? lowest1 : lowest2 ))
+connected=$(sed -n 's/^connected //p' "$OUT/slow.out"); alive=$(sed -n 's/^alive //p' "$OUT/slow.out")
+echo "   TCP through ESP: $((quiet / 1000000)) Mbit/s alone, $((loaded / 1000000)) Mbit/s with ${connected:-0} slow console clients (slowest second $((lowest / 1000000)) Mbit/s)"
+[ "${connected:-0}" -ge 1000 ] && [ "${alive:-0}" -ge 1000 ] && pass "slow clients: 1,000 connections held open to the console throughout" \
+  || fail "slow clients: connect" "$(cat "$OUT/slow.out")"
 [ "$answered" = 200 ] && pass "slow clients: the console still answers meanwhile" || fail "slow clients: console" "$answered"
-[ "$quiet" -gt 0 ] && [ $((loaded * 2)) -ge "$quiet" ] && pass "slow clients: the datapath keeps at least half its throughput ($((loaded * 100 / (quiet > 0 ? quiet : 1)))%)" \
-  || fail "slow clients: datapath" "$quiet vs $loaded bit/s"
+[ "$quiet" -gt 0 ] && [ $((loaded * 2)) -ge "$quiet" ] && [ $((lowest * 10)) -ge "$quiet" ] \
+  && pass "slow clients: the datapath keeps at least half its throughput ($((loaded * 100 / (quiet > 0 ? quiet : 1)))%) and no second stalls" \
+  || fail "slow clients: datapath" "best $quiet alone vs $loaded loaded bit/s, slowest second $lowest"
+echo "   screenshots: $SHOTS"
 exit $failures
