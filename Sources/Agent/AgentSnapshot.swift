@@ -3,6 +3,7 @@ import Filtering
 import Foundation
 import GroupPolicy
 import IKE
+import PolicyStore
 
 /// What the agent's loop hands the console once a second: every view the IP Security Monitor,
 /// RSoP and policy pages draw, copied out of the loop so that no reader ever touches the
@@ -56,8 +57,8 @@ extension AgentRuntime {
     /// The snapshot of this turn of the loop (cheap: values copied, texts of a few KB).
     public func snapshot() -> AgentSnapshot {
         let pairs = backend.securityAssociations
-        let persistent = storeSnapshots.first { $0.store == "persistent" }
-        let local = storeSnapshots.first { $0.store == "local" }
+        let persistent = storeSnapshots.first { $0.store == StoreLocation.persistent.rawValue }
+        let local = storeSnapshots.first { $0.store == StoreLocation.local.rawValue }
         var states = [AgentSnapshot.LayerState(layer: "dynamic", source: "ipsec dynamic", inForce: !dynamic.rules.isEmpty,
                                                detail: dynamic.rules.isEmpty ? "no rules" : "\(dynamic.rules.count) rule(s)")]
         states.append(.init(layer: "persistent", source: persistent.map { "policy '\($0.policy.name)'" } ?? "-", inForce: persistent != nil,
