@@ -37,7 +37,7 @@ struct ConsoleRoutes: Sendable {
         }
         router.post("/policy/rule") { _, context in
             let form = context.form
-            guard let store = form["store"].flatMap(StoreLocation.init(rawValue:)), let policy = form["policy"], let rule = form["rule"],
+            guard let store = form["store"].flatMap(Self.machineStore), let policy = form["policy"], let rule = form["rule"],
                   let activate = form["activate"].flatMap(Self.yesNo) else {
                 return AccessMiddleware.text(.badRequest, "400 Bad Request: store (local or persistent), policy, rule and activate (yes or no) are required\n")
             }
@@ -45,7 +45,7 @@ struct ConsoleRoutes: Sendable {
         }
         router.post("/policy/assign") { _, context in
             let form = context.form
-            guard let store = form["store"].flatMap(StoreLocation.init(rawValue:)), let policy = form["policy"],
+            guard let store = form["store"].flatMap(Self.machineStore), let policy = form["policy"],
                   let assign = form["assign"].flatMap(Self.yesNo) else {
                 return AccessMiddleware.text(.badRequest, "400 Bad Request: store (local or persistent), policy and assign (yes or no) are required\n")
             }
@@ -146,6 +146,12 @@ struct ConsoleRoutes: Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: body)
+    }
+
+    /// The stores the console changes: this machine's (the domain's policy is changed in the domain store).
+    static func machineStore(_ text: String) -> StoreLocation? {
+        guard let store = StoreLocation(rawValue: text.lowercased()), store == .local || store == .persistent else { return nil }
+        return store
     }
 
     static func yesNo(_ text: String) -> Bool? {

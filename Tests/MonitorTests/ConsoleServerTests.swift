@@ -22,6 +22,13 @@ final class ConsoleServerTests: XCTestCase {
         }
     }
 
+    func testChangesAreOfferedOnThisMachinesStoresOnly() {
+        XCTAssertEqual(ConsoleRoutes.machineStore("local"), .local)
+        XCTAssertEqual(ConsoleRoutes.machineStore("Persistent"), .persistent)
+        XCTAssertNil(ConsoleRoutes.machineStore("domain"), "the domain's policy is changed in the domain store, not from a host's console")
+        XCTAssertNil(ConsoleRoutes.machineStore("elsewhere"))
+    }
+
     func testFormFieldsArePercentDecoded() {
         XCTAssertEqual(AccessMiddleware.formFields("rule=Secure+lab&policy=Lab%20%26%20Co&activate=no&empty="),
                        ["rule": "Secure lab", "policy": "Lab & Co", "activate": "no", "empty": ""])
