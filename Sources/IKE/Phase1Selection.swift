@@ -45,7 +45,8 @@ public struct Phase1Selection: Equatable, Sendable {
                     continue
                 }
                 guard let ours = acceptable.first(where: { $0.sameAlgorithms(as: offered) }) else {
-                    refusals.append("proposal \(proposal.number) transform \(transform.number): \(offered) is not in the policy")
+                    let difference = Phase1Difference(offered: offered, acceptable: acceptable).map { " (\($0))" } ?? ""
+                    refusals.append("proposal \(proposal.number) transform \(transform.number): \(offered) is not in the policy" + difference)
                     continue
                 }
                 var single = proposal

@@ -31,7 +31,25 @@ final class Phase1SelectionTests: XCTestCase {
         XCTAssertEqual(selection.reply.proposals[0].transforms[0], windowsOffer().proposals[0].transforms[1], "the transform is echoed unchanged")
         XCTAssertEqual(selection.chosen.cipher, .tripleDESCBC)
         XCTAssertEqual(selection.effectiveLifetimeSeconds, 3_600, "our shorter lifetime governs")
-        XCTAssertEqual(refusals, ["proposal 1 transform 1: 3DES-CBC-SHA1-2 preSharedKey is not in the policy"])
+        XCTAssertEqual(refusals, ["proposal 1 transform 1: 3DES-CBC-SHA1-2 preSharedKey is not in the policy (nearest policy method "
+                                  + "3DES-CBC-MD5-2 preSharedKey; differs in hash (offered SHA1, allowed MD5))"])
+    }
+
+    /// The attribute that differed, named, with what was offered and what the policy allows.
+    func testTheNearestPolicyMethodAndEachDifferingAttributeAreNamed() throws {
+        let policy = [Phase1Transform(cipher: .tripleDESCBC, hash: .sha1, authentication: .preSharedKey, group: .modp1024),
+                      Phase1Transform(cipher: .aesCBC(keyBits: 256), hash: .sha256, authentication: .rsaSignatures, group: .modp2048)]
+        let offered = Phase1Transform(cipher: .aesCBC(keyBits: 128), hash: .sha256, authentication: .preSharedKey, group: .modp2048)
+        let difference = try XCTUnwrap(Phase1Difference(offered: offered, acceptable: policy))
+        XCTAssertEqual(difference.nearest, policy[1])
+        XCTAssertEqual(difference.attributes.map(\.name), ["key length", "authentication"])
+        XCTAssertEqual(difference.attributes[0].offered, "128")
+        XCTAssertEqual(difference.attributes[0].allowed, "256")
+        XCTAssertEqual(difference.description, "nearest policy method AES-CBC-256-SHA2-256-14 rsaSignatures; differs in key length (offered 128, "
+                       + "allowed 256), authentication (offered preSharedKey, allowed rsaSignatures)")
+        let windows = Phase1Transform(cipher: .tripleDESCBC, hash: .sha1, authentication: .preSharedKey, group: .modp768)
+        XCTAssertEqual(Phase1Difference(offered: windows, acceptable: policy)?.attributes.map(\.name), ["group"], "ties go to the policy's order")
+        XCTAssertNil(Phase1Difference(offered: windows, acceptable: []))
     }
 
     func testNoAcceptableTransformGivesEveryReason() {
@@ -39,7 +57,8 @@ final class Phase1SelectionTests: XCTestCase {
         let modern = [Phase1Transform(cipher: .aesCBC(keyBits: 128), hash: .sha256, authentication: .preSharedKey, group: .modp2048)]
         XCTAssertNil(Phase1Selection.choose(from: windowsOffer(), acceptable: modern, refusals: &refusals))
         XCTAssertEqual(refusals.count, 4)
-        XCTAssertTrue(refusals.allSatisfy { $0.hasSuffix("is not in the policy") }, "\(refusals)")
+        XCTAssertTrue(refusals.allSatisfy { $0.contains("is not in the policy (nearest policy method AES-CBC-128-SHA2-256-14 preSharedKey; differs in cipher") },
+                      "\(refusals)")
         // Same algorithms, different authentication: not chosen either.
         refusals = []
         let certificates = [Phase1Transform(cipher: .tripleDESCBC, hash: .sha1, authentication: .rsaSignatures, group: .modp1024)]
