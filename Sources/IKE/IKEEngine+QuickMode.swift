@@ -215,7 +215,8 @@ extension IKEEngine {
                 guard let ours = policy.offers.first(where: {
                     $0.ipsecProtocol == offered.ipsecProtocol && $0.cipher == offered.cipher && $0.integrity == offered.integrity
                 }) else {
-                    refusals.append("\(name): not in the filter action")
+                    refusals.append("\(name): not in the filter action"
+                                    + (QuickModeDifference(offered: offered, acceptable: policy.offers).map { " (\($0))" } ?? ""))
                     continue
                 }
                 var chosen = offered

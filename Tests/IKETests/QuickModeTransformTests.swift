@@ -60,3 +60,25 @@ final class QuickModeTransformTests: XCTestCase {
         XCTAssertEqual(refusal(2, 3, [Attribute(5, 2)]), "accepted")
     }
 }
+
+/// A refused Quick Mode transform names the nearest filter action method and what differs.
+final class QuickModeDifferenceTests: XCTestCase {
+    func testTheNearestMethodAndEachDifferingAttributeAreNamed() throws {
+        let filterAction = [
+            QuickModeTransform(ipsecProtocol: .esp, cipher: .tripleDESCBC, integrity: .hmacMD5_96, encapsulation: .transport),
+            QuickModeTransform(ipsecProtocol: .esp, cipher: .aesCBC(keyBits: 256), integrity: .hmacSHA1_96, encapsulation: .transport),
+        ]
+        let offered = QuickModeTransform(ipsecProtocol: .esp, cipher: .aesCBC(keyBits: 128), integrity: .hmacSHA1_96, encapsulation: .transport)
+        let difference = try XCTUnwrap(QuickModeDifference(offered: offered, acceptable: filterAction))
+        XCTAssertEqual(difference.nearest, filterAction[1])
+        XCTAssertEqual(difference.attributes.map(\.name), ["key length"])
+        XCTAssertEqual(difference.attributes.first?.offered, "128")
+        XCTAssertTrue(difference.description.hasPrefix("nearest filter action method ESP AES-CBC-256"), difference.description)
+        XCTAssertTrue(difference.description.hasSuffix("differs in key length (offered 128, allowed 256)"), difference.description)
+        let ah = QuickModeTransform(ipsecProtocol: .ah, cipher: nil, integrity: .hmacMD5_96, encapsulation: .transport)
+        let names = QuickModeDifference(offered: ah, acceptable: filterAction)?.attributes.map(\.name)
+        XCTAssertEqual(names, ["protocol", "cipher"], "AH[MD5] is nearest ESP[3DES,MD5]: protocol and cipher differ")
+        XCTAssertEqual(QuickModeDifference(offered: ah, acceptable: filterAction)?.attributes[1].offered, "none")
+        XCTAssertNil(QuickModeDifference(offered: ah, acceptable: []))
+    }
+}
